@@ -1,0 +1,107 @@
+/**
+ * Opening a parkd database file: permissions, pragmas, and the schema with its version.
+ *
+ * The file is marked with SQLite's `application_id` so that parkd recognises its own
+ * files and refuses anything else, and `user_version` holds the schema version so that
+ * a later parkd can migrate an older file in place.
+ */
+import fs from 'node:fs'
+import Database from 'better-sqlite3'
+import { StartupError } from '../errors.js'
+
+export type SyncMode = 'normal' | 'full'
+
+/** "park" in ASCII. */
+export const APPLICATION_ID = 0x7061726b
+export const SCHEMA_VERSION = 1
+
+/**
+ * A rowid table with a unique index on the key, chosen by measurement over a WITHOUT
+ * ROWID table keyed by the key (1M records, 16-byte keys, 100-byte values, 10,000-row
+ * transactions): inserts ran 1.4x (sequential keys) to 2x (random keys) faster and
+ * key-only scans 1.2x faster, because the key index stays small enough to stay cached.
+ * The cost: listing items of keys that were written in random order runs at about 40%
+ * of the WITHOUT ROWID speed, since rows then sit in the table in arrival order, not
+ * key order. Point reads were equal. The numbers are in the commit that chose it.
+ */
+const CREATE_SCHEMA = `
+  CREATE TABLE kv (
+    id INTEGER PRIMARY KEY,
+    key BLOB NOT NULL UNIQUE,
+    rev INTEGER NOT NULL,
+    value BLOB NOT NULL
+  );
+  CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO meta (name, value) VALUES ('rev', 0);
+  PRAGMA application_id = ${APPLICATION_ID};
+  PRAGMA user_version = ${SCHEMA_VERSION};
+`
+
+/** Page cache per connection; enough to keep the key index of millions of keys warm. */
+const CACHE_KIB = 32 * 1024
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Creates the file readable by its owner only; SQLite gives the WAL the same mode. */
+function createPrivately(path: string): void {
+  try {
+    fs.closeSync(fs.openSync(path, 'wx', 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new StartupError(`cannot create ${path}: ${describe(error)}`, { cause: error })
+    }
+  }
+}
+
+function checkSchema(db: Database.Database, path: string): void {
+  const applicationId = db.pragma('application_id', { simple: true }) as number
+  const userVersion = db.pragma('user_version', { simple: true }) as number
+  const tables = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck()
+
+  if (applicationId === 0 && userVersion === 0 && tables.get() === 0) {
+    db.exec(`BEGIN; ${CREATE_SCHEMA} COMMIT;`)
+    return
+  }
+  if (applicationId !== APPLICATION_ID) {
+    throw new StartupError(`${path} is a SQLite database, but not a parkd one`)
+  }
+  if (userVersion > SCHEMA_VERSION) {
+    throw new StartupError(
+      `${path} has schema version ${userVersion}; this parkd reads up to ${SCHEMA_VERSION}`,
+    )
+  }
+}
+
+/** Opens one connection to a parkd database, creating the schema in an empty file. */
+export function openDatabase(path: string, sync: SyncMode): Database.Database {
+  createPrivately(path)
+
+  let db: Database.Database | undefined
+  try {
+    db = new Database(path, { timeout: 5000 })
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
+    db.pragma(`cache_size = -${CACHE_KIB}`)
+    db.pragma('trusted_schema = OFF')
+    checkSchema(db, path)
+
+    // Touch both ends of the key index: a damaged header or root page fails here, at
+    // start, rather than on some later request. Deeper damage needs PRAGMA
+    // integrity_check, which reads the whole file and so is not run on every start.
+    db.prepare('SELECT key FROM kv ORDER BY key LIMIT 1').get()
+    db.prepare('SELECT key FROM kv ORDER BY key DESC LIMIT 1').get()
+    return db
+  } catch (error) {
+    db?.close()
+    if (error instanceof StartupError) throw error
+    const code = (error as { code?: string }).code ?? ''
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+      throw new StartupError(`${path} is not a parkd database or is damaged (${code})`, {
+        cause: error,
+      })
+    }
+    throw new StartupError(`cannot open ${path}: ${describe(error)}`, { cause: error })
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * The SQLite engine of the store contract, on better-sqlite3.
+ *
+ * One connection serves reads and grouped writes (see WriteQueue). Atomic batches get a
+ * second connection that holds the write lock for the length of the upload: in WAL mode
+ * the main connection keeps reading the last committed state meanwhile, and its queued
+ * writes wait until the batch commits or rolls back.
+ *
+ * Every value carries a version, a number taken from a counter that only grows and that
+ * is saved in the `meta` table by the same transaction as the write: a value rewritten
+ * with the same bytes still gets a new version, and a deleted and re-created key never
+ * gets an old one back.
+ */
+import fs from 'node:fs'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import Database from 'better-sqlite3'
+import type { Statement } from 'better-sqlite3'
+import { acquireOwnerLock, type OwnerLock } from './owner-lock.js'
+import { assertPrecondition } from './precondition.js'
+import { selectionToRange } from './range.js'
+import { openDatabase, type SyncMode } from './sqlite-schema.js'
+import { translateSqliteError, withTranslatedErrors } from './sqlite-errors.js'
+import { afterCursor, boundParams, RangeStatements, type ScanColumns } from './sqlite-range-sql.js'
+import type {
+  BatchOp,
+  BatchOptions,
+  BatchWriter,
+  Item,
+  Precondition,
+  PutResult,
+  ScanOptions,
+  Selection,
+  Store,
+  StoreStats,
+  StoredValue,
+  ValueInfo,
+} from './types.js'
+import { WriteQueue } from './write-queue.js'
+
+export type SqliteStoreOptions = {
+  /** Path of the database file; created (readable by the owner only) when missing. */
+  path: string
+  sync?: SyncMode
+}
+
+const KEYS_PAGE_ROWS = 1000
+const ITEMS_PAGE_ROWS = 256
+const COUNT_CHUNK_ROWS = 50_000
+const DELETE_CHUNK_ROWS = 2000
+
+type WriteStatements = {
+  version: Statement
+  insert: Statement
+  update: Statement
+  upsert: Statement
+  remove: Statement
+  saveVersion: Statement
+}
+
+function prepareWrites(db: Database.Database): WriteStatements {
+  return {
+    version: db.prepare('SELECT rev FROM kv WHERE key = ?').pluck(),
+    insert: db.prepare('INSERT INTO kv (key, rev, value) VALUES (?, ?, ?)'),
+    update: db.prepare('UPDATE kv SET rev = ?, value = ? WHERE key = ?'),
+    upsert: db.prepare(
+      'INSERT INTO kv (key, rev, value) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (key) DO UPDATE SET rev = excluded.rev, value = excluded.value',
+    ),
+    remove: db.prepare('DELETE FROM kv WHERE key = ?'),
+    saveVersion: db.prepare("UPDATE meta SET value = ? WHERE name = 'rev'"),
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly #path: string
+  readonly #sync: SyncMode
+  readonly #lock: OwnerLock
+  readonly #db: Database.Database
+  readonly #writes: WriteStatements
+  readonly #ranges: RangeStatements
+  readonly #queue: WriteQueue
+  readonly #read: { value: Statement; stat: Statement; ping: Statement }
+  #lastRev: number
+  #closed = false
+
+  private constructor(path: string, sync: SyncMode, lock: OwnerLock, db: Database.Database) {
+    this.#path = path
+    this.#sync = sync
+    this.#lock = lock
+    this.#db = db
+    this.#writes = prepareWrites(db)
+    this.#ranges = new RangeStatements(db)
+    this.#queue = new WriteQueue(db, translateSqliteError)
+    this.#read = {
+      value: db.prepare('SELECT rev, value FROM kv WHERE key = ?').raw(true),
+      stat: db.prepare('SELECT rev, length(value) FROM kv WHERE key = ?').raw(true),
+      ping: db.prepare('SELECT 1').pluck(),
+    }
+    this.#lastRev = db.prepare("SELECT value FROM meta WHERE name = 'rev'").pluck().get() as number
+  }
+
+  /** Opens (or creates) the database; fails with a StartupError the operator can read. */
+  static open(options: SqliteStoreOptions): SqliteStore {
+    const sync = options.sync ?? 'normal'
+    const lock = acquireOwnerLock(options.path)
+    try {
+      const db = openDatabase(options.path, sync)
+      return new SqliteStore(options.path, sync, lock, db)
+    } catch (error) {
+      lock.release()
+      throw error
+    }
+  }
+
+  async get(key: Buffer): Promise<StoredValue | undefined> {
+    const row = withTranslatedErrors(() => this.#read.value.get(key)) as
+      | [number, Buffer]
+      | undefined
+    return row && { version: String(row[0]), value: row[1] }
+  }
+
+  async stat(key: Buffer): Promise<ValueInfo | undefined> {
+    const row = withTranslatedErrors(() => this.#read.stat.get(key)) as
+      | [number, number]
+      | undefined
+    return row && { version: String(row[0]), size: row[1] }
+  }
+
+  put(key: Buffer, value: Buffer, precondition?: Precondition): Promise<PutResult> {
+    return this.#queue.enqueue(() => {
+      const current = this.#writes.version.get(key) as number | undefined
+      assertPrecondition(current === undefined ? undefined : String(current), precondition)
+
+      const rev = this.#nextRev()
+      if (current === undefined) this.#writes.insert.run(key, rev, value)
+      else this.#writes.update.run(rev, value, key)
+      this.#writes.saveVersion.run(rev)
+      return { created: current === undefined, version: String(rev) }
+    })
+  }
+
+  delete(key: Buffer, precondition?: Precondition): Promise<boolean> {
+    return this.#queue.enqueue(() => {
+      if (precondition) {
+        const current = this.#writes.version.get(key) as number | undefined
+        assertPrecondition(current === undefined ? undefined : String(current), precondition)
+      }
+      return this.#writes.remove.run(key).changes > 0
+    })
+  }
+
+  async *scanKeys(options: ScanOptions): AsyncGenerator<Buffer[]> {
+    for await (const rows of this.#scanPages('keys', options, KEYS_PAGE_ROWS)) {
+      yield rows.map((row) => row[0] as Buffer)
+    }
+  }
+
+  async *scanItems(options: ScanOptions): AsyncGenerator<Item[]> {
+    for await (const rows of this.#scanPages('items', options, ITEMS_PAGE_ROWS)) {
+      let inline: Item[] = []
+      for (const [key, value, length] of rows as Array<[Buffer, Buffer | null, number]>) {
+        if (value !== null || length === 0) {
+          inline.push({ key, value: value ?? Buffer.alloc(0) })
+          continue
+        }
+
+        // A large value is read on its own, so that a page never holds many of them.
+        if (inline.length > 0) yield inline
+        inline = []
+        const large = await this.get(key)
+        if (large) yield [{ key, value: large.value }]
+      }
+      if (inline.length > 0) yield inline
+    }
+  }
+
+  /**
+   * Keyset paging: each page is one short query that starts after the last key handed
+   * out, so no statement stays open while the consumer awaits.
+   */
+  async *#scanPages(
+    columns: ScanColumns,
+    options: ScanOptions,
+    pageRows: number,
+  ): AsyncGenerator<unknown[][]> {
+    const range = selectionToRange(options)
+    const reverse = options.reverse ?? false
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY
+    if (range.empty) return
+
+    let shape: ReturnType<typeof afterCursor> = range
+    while (remaining > 0) {
+      const limit = Math.min(pageRows, remaining)
+      const statement = this.#ranges.page(columns, shape, reverse)
+      const rows = withTranslatedErrors(() =>
+        statement.all({ ...boundParams(shape), limit }),
+      ) as unknown[][]
+      if (rows.length === 0) return
+
+      remaining -= rows.length
+      yield rows
+      if (rows.length < limit) return
+      shape = afterCursor(range, (rows[rows.length - 1] as unknown[])[0] as Buffer, reverse)
+    }
+  }
+
+  async count(selection: Selection): Promise<number> {
+    const range = selectionToRange(selection)
+    if (range.empty) return 0
+
+    let total = 0
+    let shape: ReturnType<typeof afterCursor> = range
+    for (;;) {
+      const statement = this.#ranges.countChunk(shape)
+      const [counted, last] = withTranslatedErrors(() =>
+        statement.get({ ...boundParams(shape), limit: COUNT_CHUNK_ROWS }),
+      ) as [number, Buffer | null]
+      total += counted
+      if (counted < COUNT_CHUNK_ROWS || last === null) return total
+
+      shape = afterCursor(range, last, false)
+      // Let other requests run between chunks of a very large count.
+      await nextTurn()
+    }
+  }
+
+  async deleteRange(selection: Selection): Promise<number> {
+    const range = selectionToRange(selection)
+    if (range.empty) return 0
+
+    let total = 0
+    for (;;) {
+      const statement = this.#ranges.deleteChunk(range)
+      const params = { ...boundParams(range), limit: DELETE_CHUNK_ROWS }
+      const deleted = await this.#queue.enqueue(() => statement.run(params).changes)
+      total += deleted
+      if (deleted < DELETE_CHUNK_ROWS) return total
+    }
+  }
+
+  async batch(options: BatchOptions = {}): Promise<BatchWriter> {
+    if (options.atomic) return this.#atomicBatch()
+
+    return {
+      write: (ops) => this.#queue.enqueue(() => this.#applyOps(this.#writes, ops)),
+      commit: async () => {},
+      abort: async () => {},
+    }
+  }
+
+  /**
+   * An all-or-nothing batch on a connection of its own. It holds the write queue, so
+   * other writers wait, while the main connection keeps serving reads from the last
+   * committed state (WAL). Records go to SQLite as they arrive, so memory stays flat;
+   * the uncommitted pages live in the WAL until COMMIT or ROLLBACK.
+   */
+  async #atomicBatch(): Promise<BatchWriter> {
+    let release!: () => void
+    const finished = new Promise<void>((resolve) => (release = resolve))
+    await new Promise<void>((acquired) => {
+      void this.#queue.exclusive(() => {
+        acquired()
+        return finished
+      })
+    })
+
+    let connection: Database.Database
+    try {
+      connection = openDatabase(this.#path, this.#sync)
+      connection.exec('BEGIN IMMEDIATE')
+    } catch (error) {
+      release()
+      throw translateSqliteError(error)
+    }
+    const writes = prepareWrites(connection)
+    const end = (sql: string) => {
+      try {
+        if (connection.inTransaction) withTranslatedErrors(() => connection.exec(sql))
+      } finally {
+        connection.close()
+        release()
+      }
+    }
+
+    return {
+      write: async (ops) => withTranslatedErrors(() => this.#applyOps(writes, ops)),
+      commit: async () => end('COMMIT'),
+      abort: async () => end('ROLLBACK'),
+    }
+  }
+
+  #applyOps(writes: WriteStatements, ops: readonly BatchOp[]): void {
+    let rev = this.#lastRev
+    for (const op of ops) {
+      if (op.value === null) writes.remove.run(op.key)
+      else writes.upsert.run(op.key, ++rev, op.value)
+    }
+    if (rev !== this.#lastRev) writes.saveVersion.run(rev)
+    this.#lastRev = rev
+  }
+
+  #nextRev(): number {
+    this.#lastRev += 1
+    return this.#lastRev
+  }
+
+  async backup(destination: string): Promise<void> {
+    try {
+      await this.#db.backup(destination)
+    } catch (error) {
+      throw translateSqliteError(error)
+    }
+  }
+
+  async ping(): Promise<void> {
+    withTranslatedErrors(() => this.#read.ping.get())
+  }
+
+  stats(): StoreStats {
+    return { fileBytes: fileSize(this.#path), walBytes: fileSize(`${this.#path}-wal`) }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+
+    // Queued writes were acknowledged to nobody yet: let them (and any atomic batch
+    // holding the queue) finish before the connection goes.
+    await this.#queue.drain()
+    this.#db.close()
+    this.#lock.release()
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return fs.statSync(path).size
+  } catch {
+    return 0
+  }
+}

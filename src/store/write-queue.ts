@@ -1,0 +1,103 @@
+/**
+ * Group commit for one SQLite connection. Writes that arrive in the same turn of the
+ * event loop are run in one transaction, so concurrent requests share one commit (and,
+ * with synchronous=FULL, one fsync) instead of paying one each. Each write runs in its
+ * own savepoint: a write that throws (a failed precondition) is rolled back alone and
+ * the others still commit.
+ *
+ * The queue can be held exclusively (see `exclusive`) while another connection owns the
+ * database's write lock; writes queued meanwhile wait and run when it is released.
+ */
+import type { Database } from 'better-sqlite3'
+
+type Job = {
+  run: () => unknown
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
+export class WriteQueue {
+  readonly #db: Database
+  readonly #translate: (error: unknown) => unknown
+  #jobs: Job[] = []
+  #scheduled = false
+  #held: Promise<void> = Promise.resolve()
+  #holders = 0
+
+  /** `translate` turns an engine error into the error the caller should see. */
+  constructor(db: Database, translate: (error: unknown) => unknown) {
+    this.#db = db
+    this.#translate = translate
+  }
+
+  /** Runs `run` inside a write transaction shared with the other writes of this tick. */
+  enqueue<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#jobs.push({ run, resolve: resolve as (value: unknown) => void, reject })
+      this.#schedule()
+    })
+  }
+
+  /**
+   * Holds the queue for the duration of `task`: queued writes wait until it settles.
+   * Holders run one after another, in the order they asked.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const previous = this.#held
+    let release!: () => void
+    this.#held = new Promise<void>((resolve) => (release = resolve))
+    this.#holders++
+
+    return previous.then(async () => {
+      try {
+        return await task()
+      } finally {
+        this.#holders--
+        release()
+        this.#schedule()
+      }
+    })
+  }
+
+  /** Resolves once every write queued before the call has run. */
+  async drain(): Promise<void> {
+    await this.enqueue(() => undefined)
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#holders > 0 || this.#jobs.length === 0) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      if (this.#holders === 0) this.#flush()
+    })
+  }
+
+  #flush(): void {
+    const jobs = this.#jobs
+    this.#jobs = []
+    const outcomes: Array<{ ok: boolean; value: unknown }> = []
+
+    try {
+      this.#db.transaction(() => {
+        for (const job of jobs) {
+          try {
+            outcomes.push({ ok: true, value: this.#db.transaction(job.run)() })
+          } catch (error) {
+            outcomes.push({ ok: false, value: this.#translate(error) })
+          }
+        }
+      })()
+    } catch (error) {
+      const failure = this.#translate(error)
+      for (const job of jobs) job.reject(failure)
+      return
+    }
+
+    jobs.forEach((job, i) => {
+      const outcome = outcomes[i] as { ok: boolean; value: unknown }
+      if (outcome.ok) job.resolve(outcome.value)
+      else job.reject(outcome.value)
+    })
+  }
+}
