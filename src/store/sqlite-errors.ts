@@ -16,7 +16,8 @@ export function translateSqliteError(error: unknown): unknown {
 
   const code = sqliteCode(error)
   if (!code) return error
-  if (code.startsWith('SQLITE_FULL')) return new ParkdError('STORAGE_FULL', undefined, { cause: error })
+  if (code.startsWith('SQLITE_FULL'))
+    return new ParkdError('STORAGE_FULL', undefined, { cause: error })
   if (code.startsWith('SQLITE_READONLY')) {
     return new ParkdError('STORAGE_READ_ONLY', undefined, { cause: error })
   }

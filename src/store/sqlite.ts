@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { Statement } from 'better-sqlite3'
 import { acquireOwnerLock, type OwnerLock } from './owner-lock.js'
 import { assertPrecondition } from './precondition.js'
@@ -114,15 +114,12 @@ export class SqliteStore implements Store {
 
   async get(key: Buffer): Promise<StoredValue | undefined> {
     const row = withTranslatedErrors(() => this.#read.value.get(key)) as
-      | [number, Buffer]
-      | undefined
+      [number, Buffer] | undefined
     return row && { version: String(row[0]), value: row[1] }
   }
 
   async stat(key: Buffer): Promise<ValueInfo | undefined> {
-    const row = withTranslatedErrors(() => this.#read.stat.get(key)) as
-      | [number, number]
-      | undefined
+    const row = withTranslatedErrors(() => this.#read.stat.get(key)) as [number, number] | undefined
     return row && { version: String(row[0]), size: row[1] }
   }
 

@@ -1,0 +1,73 @@
+/**
+ * buildApp: the HTTP face of a store, as a Fastify instance that never listens by
+ * itself (main.ts does that), so tests can serve it on any port.
+ */
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import type { Config } from './config.js'
+import { installTokenCheck } from './http/auth.js'
+import { installRawBodies } from './http/body.js'
+import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
+import { kvRoutes } from './routes/kv.js'
+import { opsRoutes } from './routes/ops.js'
+import type { Store } from './store/types.js'
+import { parseRawQuery } from './wire/query.js'
+
+export type AppConfig = Pick<Config, 'token' | 'maxKeyBytes' | 'maxValueBytes' | 'accessLog'>
+
+export type BuildAppOptions = {
+  store: Store
+  config: AppConfig
+  logger: FastifyBaseLogger
+}
+
+/**
+ * Keys in /kv/ paths are decoded byte-wise by the route itself (%FF is a valid key
+ * byte). Fastify's router would refuse such a path before any route runs, so for the
+ * routing decision every `%` is escaped; the route reads the original URL.
+ */
+function protectKeyPath(request: IncomingMessage): string {
+  const url = request.url ?? '/'
+  if (!url.startsWith('/kv/')) return url
+  const end = url.indexOf('?')
+  const path = end < 0 ? url : url.slice(0, end)
+  return path.replaceAll('%', '%25') + (end < 0 ? '' : url.slice(end))
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { store, config, logger } = options
+
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: !config.accessLog }),
+    requestIdHeader: 'x-request-id',
+    rewriteUrl: protectKeyPath,
+    routerOptions: {
+      querystringParser: parseRawQuery,
+      maxParamLength: 4 * config.maxKeyBytes + 64,
+    },
+    frameworkErrors: (error, request, reply) => {
+      const parkdError = toParkdError(error)
+      request.log.info({ code: parkdError.code }, parkdError.message)
+      void sendError(reply as unknown as FastifyReply, parkdError)
+    },
+  })
+
+  installRawBodies(app)
+  installErrorHandling(app)
+  installTokenCheck(app, config.token)
+
+  await app.register(kvRoutes, {
+    store,
+    maxKeyBytes: config.maxKeyBytes,
+    maxValueBytes: config.maxValueBytes,
+  })
+  await app.register(opsRoutes, { store })
+
+  return app
+}

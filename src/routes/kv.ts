@@ -1,0 +1,101 @@
+/**
+ * One key: GET, HEAD, PUT and DELETE on /kv/{key}. The key is taken from the raw URL
+ * (see app.ts), values are raw bytes whatever their Content-Type, and versions travel
+ * as strong ETags with RFC 9110 conditional requests.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ParkdError } from '../errors.js'
+import { declaredLength, readBody } from '../http/body.js'
+import type { Precondition, Store } from '../store/types.js'
+import { formatETag, matchableVersions, parseETagList } from '../wire/etag.js'
+import { keyFromPath } from '../wire/key.js'
+
+export type KvRouteOptions = {
+  store: Store
+  maxKeyBytes: number
+  maxValueBytes: number
+}
+
+const KEY_PATH = '/kv/'
+
+function requestKey(request: FastifyRequest, maxKeyBytes: number): Buffer {
+  const url = request.originalUrl
+  const end = url.indexOf('?')
+  const encoded = url.slice(KEY_PATH.length, end < 0 ? url.length : end)
+  return keyFromPath(encoded, { maxKeyBytes })
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/** If-Match / If-None-Match of a write, as a store precondition. */
+function writePrecondition(request: FastifyRequest): Precondition | undefined {
+  const ifMatch = header(request, 'if-match')
+  const ifNoneMatch = header(request, 'if-none-match')
+  if (ifMatch === undefined && ifNoneMatch === undefined) return undefined
+
+  return {
+    ifMatch: ifMatch === undefined ? undefined : matchableVersions(parseETagList(ifMatch), true),
+    ifNoneMatch:
+      ifNoneMatch === undefined ? undefined : matchableVersions(parseETagList(ifNoneMatch), false),
+  }
+}
+
+/** True when If-None-Match on a read names the current version (answer 304). */
+function notModified(request: FastifyRequest, version: string): boolean {
+  const ifNoneMatch = header(request, 'if-none-match')
+  if (ifNoneMatch === undefined) return false
+  const versions = matchableVersions(parseETagList(ifNoneMatch), false)
+  return versions === '*' || versions.includes(version)
+}
+
+function notFound(): ParkdError {
+  return new ParkdError('KEY_NOT_FOUND')
+}
+
+function sendValueHeaders(reply: FastifyReply, version: string): FastifyReply {
+  return reply.header('etag', formatETag(version)).type('application/octet-stream')
+}
+
+export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): Promise<void> {
+  const { store, maxKeyBytes, maxValueBytes } = options
+  const keyOf = (request: FastifyRequest) => requestKey(request, maxKeyBytes)
+
+  app.get('/kv/*', { exposeHeadRoute: false }, async (request, reply) => {
+    const stored = await store.get(keyOf(request))
+    if (!stored) throw notFound()
+
+    sendValueHeaders(reply, stored.version)
+    if (notModified(request, stored.version)) return reply.code(304).send()
+    return reply.send(stored.value)
+  })
+
+  app.head('/kv/*', async (request, reply) => {
+    const info = await store.stat(keyOf(request))
+    if (!info) throw notFound()
+
+    sendValueHeaders(reply, info.version)
+    if (notModified(request, info.version)) return reply.code(304).send()
+    return reply.header('content-length', info.size).send()
+  })
+
+  app.put('/kv/*', async (request, reply) => {
+    const key = keyOf(request)
+    const precondition = writePrecondition(request)
+    reply.log.debug({ op: 'put', bytes: declaredLength(request.raw) }, 'put')
+
+    const value = await readBody(request.raw, { maxBytes: maxValueBytes, code: 'VALUE_TOO_LARGE' })
+    const result = await store.put(key, value, precondition)
+
+    reply.header('etag', formatETag(result.version))
+    return reply.code(result.created ? 201 : 204).send()
+  })
+
+  app.delete('/kv/*', async (request, reply) => {
+    const deleted = await store.delete(keyOf(request), writePrecondition(request))
+    if (!deleted) throw notFound()
+    return reply.code(204).send()
+  })
+}
