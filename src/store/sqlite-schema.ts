@@ -55,15 +55,16 @@ function createPrivately(path: string): void {
   }
 }
 
-function checkSchema(db: Database.Database, path: string): void {
+/**
+ * Reads the file's marks without writing anything, so that a foreign file is refused
+ * untouched. Answers whether the file is empty and needs the schema.
+ */
+function inspect(db: Database.Database, path: string): 'empty' | 'parkd' {
   const applicationId = db.pragma('application_id', { simple: true }) as number
   const userVersion = db.pragma('user_version', { simple: true }) as number
   const tables = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck()
 
-  if (applicationId === 0 && userVersion === 0 && tables.get() === 0) {
-    db.exec(`BEGIN; ${CREATE_SCHEMA} COMMIT;`)
-    return
-  }
+  if (applicationId === 0 && userVersion === 0 && tables.get() === 0) return 'empty'
   if (applicationId !== APPLICATION_ID) {
     throw new StartupError(`${path} is a SQLite database, but not a parkd one`)
   }
@@ -72,6 +73,7 @@ function checkSchema(db: Database.Database, path: string): void {
       `${path} has schema version ${userVersion}; this parkd reads up to ${SCHEMA_VERSION}`,
     )
   }
+  return 'parkd'
 }
 
 /** Opens one connection to a parkd database, creating the schema in an empty file. */
@@ -81,11 +83,12 @@ export function openDatabase(path: string, sync: SyncMode): Database.Database {
   let db: Database.Database | undefined
   try {
     db = new Database(path, { timeout: 5000 })
+    const state = inspect(db, path)
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
     db.pragma(`cache_size = -${CACHE_KIB}`)
     db.pragma('trusted_schema = OFF')
-    checkSchema(db, path)
+    if (state === 'empty') db.exec(`BEGIN; ${CREATE_SCHEMA} COMMIT;`)
 
     // Touch both ends of the key index: a damaged header or root page fails here, at
     // start, rather than on some later request. Deeper damage needs PRAGMA
