@@ -76,8 +76,17 @@ function inspect(db: Database.Database, path: string): 'empty' | 'parkd' {
   return 'parkd'
 }
 
+/**
+ * Caps the database file: writes past the cap fail with SQLITE_FULL, exactly as on a
+ * full disk, and succeed again once deletes make room or the cap is raised.
+ */
+function limitSize(db: Database.Database, maxBytes: number): void {
+  const pageSize = db.pragma('page_size', { simple: true }) as number
+  db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`)
+}
+
 /** Opens one connection to a parkd database, creating the schema in an empty file. */
-export function openDatabase(path: string, sync: SyncMode): Database.Database {
+export function openDatabase(path: string, sync: SyncMode, maxBytes?: number): Database.Database {
   createPrivately(path)
 
   let db: Database.Database | undefined
@@ -88,6 +97,7 @@ export function openDatabase(path: string, sync: SyncMode): Database.Database {
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
     db.pragma(`cache_size = -${CACHE_KIB}`)
     db.pragma('trusted_schema = OFF')
+    if (maxBytes !== undefined) limitSize(db, maxBytes)
     if (state === 'empty') db.exec(`BEGIN; ${CREATE_SCHEMA} COMMIT;`)
 
     // Touch both ends of the key index: a damaged header or root page fails here, at

@@ -41,6 +41,8 @@ export type SqliteStoreOptions = {
   /** Path of the database file; created (readable by the owner only) when missing. */
   path: string
   sync?: SyncMode
+  /** A cap on the database file's size; past it writes fail with STORAGE_FULL. */
+  maxBytes?: number
 }
 
 const KEYS_PAGE_ROWS = 1000
@@ -74,6 +76,7 @@ function prepareWrites(db: Database.Database): WriteStatements {
 export class SqliteStore implements Store {
   readonly #path: string
   readonly #sync: SyncMode
+  readonly #maxBytes: number | undefined
   readonly #lock: OwnerLock
   readonly #db: Database.Database
   readonly #writes: WriteStatements
@@ -83,9 +86,10 @@ export class SqliteStore implements Store {
   #lastRev: number
   #closed = false
 
-  private constructor(path: string, sync: SyncMode, lock: OwnerLock, db: Database.Database) {
-    this.#path = path
-    this.#sync = sync
+  private constructor(options: SqliteStoreOptions, lock: OwnerLock, db: Database.Database) {
+    this.#path = options.path
+    this.#sync = options.sync ?? 'normal'
+    this.#maxBytes = options.maxBytes
     this.#lock = lock
     this.#db = db
     this.#writes = prepareWrites(db)
@@ -101,11 +105,10 @@ export class SqliteStore implements Store {
 
   /** Opens (or creates) the database; fails with a StartupError the operator can read. */
   static open(options: SqliteStoreOptions): SqliteStore {
-    const sync = options.sync ?? 'normal'
     const lock = acquireOwnerLock(options.path)
     try {
-      const db = openDatabase(options.path, sync)
-      return new SqliteStore(options.path, sync, lock, db)
+      const db = openDatabase(options.path, options.sync ?? 'normal', options.maxBytes)
+      return new SqliteStore(options, lock, db)
     } catch (error) {
       lock.release()
       throw error
@@ -263,7 +266,7 @@ export class SqliteStore implements Store {
 
     let connection: Database.Database
     try {
-      connection = openDatabase(this.#path, this.#sync)
+      connection = openDatabase(this.#path, this.#sync, this.#maxBytes)
       connection.exec('BEGIN IMMEDIATE')
     } catch (error) {
       release()

@@ -84,6 +84,10 @@ export class WriteQueue {
           try {
             outcomes.push({ ok: true, value: this.#db.transaction(job.run)() })
           } catch (error) {
+            // SQLite rolls the whole transaction back by itself after some errors (a
+            // full disk, an I/O error): the writes before this one are gone too, so
+            // the whole group must fail rather than report them as committed.
+            if (!this.#db.inTransaction) throw error
             outcomes.push({ ok: false, value: this.#translate(error) })
           }
         }

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { DEFAULTS, type Config } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
-import { SqliteStore } from '../../src/store/sqlite.js'
+import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite.js'
 
 export type TestServer = {
   url: string
@@ -31,10 +31,11 @@ export function tempDir(prefix = 'parkd-test-'): string {
 export async function startServer(
   overrides: Partial<Config> = {},
   dir: string = tempDir(),
+  storeOptions: Partial<SqliteStoreOptions> = {},
 ): Promise<TestServer> {
   const config: Config = { ...DEFAULTS, logLevel: 'silent', ...overrides }
   const dbPath = overrides.db ?? path.join(dir, 'park.db')
-  const store = SqliteStore.open({ path: dbPath, sync: config.sync })
+  const store = SqliteStore.open({ path: dbPath, sync: config.sync, ...storeOptions })
   const app = await buildApp({ store, config, logger: createLogger(config) })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
