@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify'
 import type { IncomingMessage } from 'node:http'
-import type { Config } from './config.js'
+import { SERVER_LIMITS, type Config, type ServerLimits } from './config.js'
 import { installTokenCheck } from './http/auth.js'
 import { installRawBodies } from './http/body.js'
 import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
@@ -24,6 +24,8 @@ export type BuildAppOptions = {
   store: Store
   config: AppConfig
   logger: FastifyBaseLogger
+  /** Overrides of SERVER_LIMITS, for tests that cannot wait for the real ones. */
+  limits?: Partial<ServerLimits>
 }
 
 /**
@@ -41,11 +43,20 @@ function protectKeyPath(request: IncomingMessage): string {
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { store, config, logger } = options
+  const limits = { ...SERVER_LIMITS, ...options.limits }
 
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: !config.accessLog }),
     requestIdHeader: 'x-request-id',
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: 0,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
     rewriteUrl: protectKeyPath,
     routerOptions: {
       querystringParser: parseRawQuery,
@@ -58,6 +69,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   })
 
+  app.server.maxConnections = limits.maxConnections
   installRawBodies(app)
   installErrorHandling(app)
   installTokenCheck(app, config.token)

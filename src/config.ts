@@ -32,6 +32,36 @@ export const DEFAULTS: Config = {
   accessLog: false,
 }
 
+/**
+ * Limits of the HTTP server against slow or greedy clients. There is no limit on the
+ * total time of a request: a batch upload or a listing may stream for hours. Instead a
+ * connection must send its headers in time and must not sit idle, and the number of
+ * open connections is capped, so a slowloris client cannot pin sockets or memory.
+ */
+export const SERVER_LIMITS: {
+  headersTimeoutMs: number
+  idleTimeoutMs: number
+  keepAliveTimeoutMs: number
+  maxHeaderBytes: number
+  maxConnections: number
+  checkIntervalMs: number
+} = {
+  /** Time for a request's headers to arrive (Node's headersTimeout). */
+  headersTimeoutMs: 10_000,
+  /** A connection with no bytes moving either way for this long is closed. */
+  idleTimeoutMs: 60_000,
+  /** How long an idle keep-alive connection is kept for the next request. */
+  keepAliveTimeoutMs: 5_000,
+  /** Size of all request headers together; larger ones get Node's 431. */
+  maxHeaderBytes: 16 * 1024,
+  /** Connections past this are refused at accept time. */
+  maxConnections: 1024,
+  /** How often Node looks for connections past their headers timeout. */
+  checkIntervalMs: 1_000,
+}
+
+export type ServerLimits = typeof SERVER_LIMITS
+
 const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'error',

@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import { DEFAULTS, type Config } from '../../src/config.js'
+import { DEFAULTS, type Config, type ServerLimits } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite.js'
 
@@ -32,11 +32,12 @@ export async function startServer(
   overrides: Partial<Config> = {},
   dir: string = tempDir(),
   storeOptions: Partial<SqliteStoreOptions> = {},
+  limits: Partial<ServerLimits> = {},
 ): Promise<TestServer> {
   const config: Config = { ...DEFAULTS, logLevel: 'silent', ...overrides }
   const dbPath = overrides.db ?? path.join(dir, 'park.db')
   const store = SqliteStore.open({ path: dbPath, sync: config.sync, ...storeOptions })
-  const app = await buildApp({ store, config, logger: createLogger(config) })
+  const app = await buildApp({ store, config, logger: createLogger(config), limits })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
 
