@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import { SERVER_LIMITS, type Config, type ServerLimits } from './config.js'
 import { installTokenCheck } from './http/auth.js'
 import { installRawBodies } from './http/body.js'
+import { installShutdownHandling } from './http/shutdown.js'
 import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
 import { kvRoutes } from './routes/kv.js'
 import { opsRoutes } from './routes/ops.js'
@@ -52,6 +53,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: 0,
+    // Stopping is handled by installShutdownHandling, with a coded answer.
+    return503OnClosing: false,
     http: {
       headersTimeout: limits.headersTimeoutMs,
       maxHeaderSize: limits.maxHeaderBytes,
@@ -72,6 +75,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.server.maxConnections = limits.maxConnections
   installRawBodies(app)
   installErrorHandling(app)
+  installShutdownHandling(app)
   installTokenCheck(app, config.token)
 
   await app.register(kvRoutes, {

@@ -25,12 +25,6 @@ async function serve(config: Config): Promise<void> {
   const store = SqliteStore.open({ path: config.db, sync: config.sync })
   const app = await buildApp({ store, config, logger })
 
-  const url = await listen(app, config)
-  logger.info({ url, db: config.db, sync: config.sync }, 'parkd listening')
-  if (!config.token && !isLoopback(config.host)) {
-    logger.warn({ host: config.host }, 'listening beyond loopback without --token')
-  }
-
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
@@ -51,6 +45,12 @@ async function serve(config: Config): Promise<void> {
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+
+  const url = await listen(app, config)
+  logger.info({ url, db: config.db, sync: config.sync }, 'parkd listening')
+  if (!config.token && !isLoopback(config.host)) {
+    logger.warn({ host: config.host }, 'listening beyond loopback without --token')
+  }
 }
 
 /** Listens on the server directly, so that the only line logged is parkd's own. */

@@ -2,20 +2,20 @@
  * The built `parkd` command as an operator runs it: flags, exit codes, the listening log
  * line, ownership of the file, and a graceful stop. Runs dist/ (npm test builds first).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { call } from './helpers/http.js'
+import { killAll, MAIN, startProcess } from './helpers/process.js'
 import { tempDir } from './helpers/server.js'
 
-const MAIN = path.resolve('dist/main.js')
 const dirs: string[] = []
-const children: ChildProcess[] = []
+const start = startProcess
 
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL')
+  killAll()
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 })
 
@@ -31,37 +31,6 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
     env: { ...process.env, ...env },
     timeout: 20_000,
   })
-}
-
-type Running = { child: ChildProcess; url: string; lines: () => Array<Record<string, unknown>> }
-
-/** Starts parkd on port 0 and resolves with its URL once it logs that it listens. */
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let output = ''
-  const lines = () =>
-    output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (data: Buffer) => {
-      output += data.toString()
-      const listening = lines().find((line) => line.msg === 'parkd listening')
-      if (listening) resolve({ child, url: listening.url as string, lines })
-    })
-    child.stderr?.on('data', (data: Buffer) => (output += data.toString()))
-    child.on('exit', (code) => reject(new Error(`parkd exited with ${code}: ${output}`)))
-  })
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code)))
 }
 
 describe('the parkd command', () => {
@@ -127,9 +96,8 @@ describe('the parkd command', () => {
       const server = await start(['--db', db, '--sync', 'full'])
       await call(server.url, 'PUT', '/kv/kept', { body: signal })
 
-      const exit = exited(server.child)
       server.child.kill(signal)
-      expect(await exit).toBe(0)
+      expect(await server.exited).toBe(0)
       expect(fs.existsSync(`${db}-wal`)).toBe(false)
 
       const check = new Database(db, { readonly: true })
