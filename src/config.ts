@@ -204,3 +204,8 @@ export function helpText(): string {
     '',
   ].join('\n')
 }
+
+/** True for addresses only this machine can reach; anything else wants a token. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
+}

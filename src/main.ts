@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import fs from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { buildApp } from './app.js'
-import { ConfigError, helpText, parseCommandLine, type Config } from './config.js'
+import { ConfigError, helpText, isLoopbackHost, parseCommandLine, type Config } from './config.js'
 import { StartupError } from './errors.js'
 import { createLogger } from './logger.js'
 import { SqliteStore } from './store/sqlite.js'
@@ -48,7 +48,7 @@ async function serve(config: Config): Promise<void> {
 
   const url = await listen(app, config)
   logger.info({ url, db: config.db, sync: config.sync }, 'parkd listening')
-  if (!config.token && !isLoopback(config.host)) {
+  if (!config.token && !isLoopbackHost(config.host)) {
     logger.warn({ host: config.host }, 'listening beyond loopback without --token')
   }
 }
@@ -66,10 +66,6 @@ async function listen(app: FastifyInstance, config: Config): Promise<string> {
   const address = app.server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return `http://${host}:${address.port}`
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.')
 }
 
 async function main(argv: string[]): Promise<number | undefined> {

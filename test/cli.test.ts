@@ -113,4 +113,17 @@ describe('the parkd command', () => {
     expect((await call(server.url, 'GET', '/readyz')).status).toBe(401)
     expect(server.lines()[0]).toMatchObject({ db })
   })
+
+  it('never writes the token to its logs, even with access logs on', async () => {
+    const db = path.join(workDir(), 'park.db')
+    const server = await start(['--db', db, '--token', 'tok-9f8e7d', '--access-log'])
+    const auth = { authorization: 'Bearer tok-9f8e7d' }
+    await call(server.url, 'PUT', '/kv/a', { body: 'v', headers: auth })
+    await call(server.url, 'GET', '/kv/a', { headers: { authorization: 'Bearer wrong' } })
+    await call(server.url, 'GET', '/kv/a?x=1', { headers: auth })
+
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(server.lines().some((line) => line.msg === 'request completed')).toBe(true)
+    expect(server.output()).not.toContain('tok-9f8e7d')
+  })
 })

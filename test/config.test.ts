@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, DEFAULTS, helpText, parseCommandLine } from '../src/config.js'
+import { ConfigError, DEFAULTS, helpText, isLoopbackHost, parseCommandLine } from '../src/config.js'
 
 function serve(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const command = parseCommandLine(argv, env)
@@ -93,4 +93,16 @@ describe('parseCommandLine', () => {
     expect(helpText()).toMatch(/--max-value-bytes/)
     expect(helpText()).toMatch(/PARKD_TOKEN/)
   })
+})
+
+describe('isLoopbackHost', () => {
+  it.each(['127.0.0.1', '127.1.2.3', 'localhost', '::1'])('calls %s loopback', (host) => {
+    expect(isLoopbackHost(host)).toBe(true)
+  })
+  it.each(['0.0.0.0', '::', '10.0.0.1', 'example.com'])(
+    'calls %s reachable from outside',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false)
+    },
+  )
 })
