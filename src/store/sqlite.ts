@@ -4,7 +4,7 @@
  * One connection serves reads and grouped writes (see WriteQueue). Atomic batches get a
  * second connection that holds the write lock for the length of the upload: in WAL mode
  * the main connection keeps reading the last committed state meanwhile, and its queued
- * writes wait until the batch commits or rolls back.
+ * writes wait until the batch commits or rolls back (see sqlite-atomic.ts).
  *
  * Every value carries a version, a number taken from a counter that only grows and that
  * is saved in the `meta` table by the same transaction as the write: a value rewritten
@@ -15,9 +15,11 @@ import fs from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type Database from 'better-sqlite3'
 import type { Statement } from 'better-sqlite3'
+import { ParkdError, StartupError } from '../errors.js'
 import { acquireOwnerLock, type OwnerLock } from './owner-lock.js'
 import { assertPrecondition } from './precondition.js'
 import { selectionToRange } from './range.js'
+import { atomicBatchWriter } from './sqlite-atomic.js'
 import { openDatabase, type SyncMode } from './sqlite-schema.js'
 import { translateSqliteError, withTranslatedErrors } from './sqlite-errors.js'
 import { afterCursor, boundParams, RangeStatements, type ScanColumns } from './sqlite-range-sql.js'
@@ -248,45 +250,25 @@ export class SqliteStore implements Store {
     }
   }
 
-  /**
-   * An all-or-nothing batch on a connection of its own. It holds the write queue, so
-   * other writers wait, while the main connection keeps serving reads from the last
-   * committed state (WAL). Records go to SQLite as they arrive, so memory stays flat;
-   * the uncommitted pages live in the WAL until COMMIT or ROLLBACK.
-   */
+  /** An all-or-nothing batch; how it works is told in sqlite-atomic.ts. */
   async #atomicBatch(): Promise<BatchWriter> {
-    let release!: () => void
-    const finished = new Promise<void>((resolve) => (release = resolve))
-    await new Promise<void>((acquired) => {
-      void this.#queue.exclusive(() => {
-        acquired()
-        return finished
-      })
-    })
+    const release = await this.#queue.hold()
 
-    let connection: Database.Database
+    let connection: Database.Database | undefined
     try {
       connection = openDatabase(this.#path, this.#sync, this.#maxBytes)
       connection.exec('BEGIN IMMEDIATE')
     } catch (error) {
+      connection?.close()
       release()
-      throw translateSqliteError(error)
-    }
-    const writes = prepareWrites(connection)
-    const end = (sql: string) => {
-      try {
-        if (connection.inTransaction) withTranslatedErrors(() => connection.exec(sql))
-      } finally {
-        connection.close()
-        release()
-      }
+      throw error instanceof StartupError
+        ? new ParkdError('STORAGE_IO_ERROR', undefined, { cause: error })
+        : translateSqliteError(error)
     }
 
-    return {
-      write: async (ops) => withTranslatedErrors(() => this.#applyOps(writes, ops)),
-      commit: async () => end('COMMIT'),
-      abort: async () => end('ROLLBACK'),
-    }
+    const writes = prepareWrites(connection)
+    const apply = (ops: readonly BatchOp[]) => this.#applyOps(writes, ops)
+    return atomicBatchWriter({ connection, apply, release })
   }
 
   #applyOps(writes: WriteStatements, ops: readonly BatchOp[]): void {

@@ -5,8 +5,8 @@
  * own savepoint: a write that throws (a failed precondition) is rolled back alone and
  * the others still commit.
  *
- * The queue can be held exclusively (see `exclusive`) while another connection owns the
- * database's write lock; writes queued meanwhile wait and run when it is released.
+ * The queue can be held (see `hold`) while another connection owns the database's write
+ * lock; writes queued meanwhile wait and run when it is released.
  */
 import type { Database } from 'better-sqlite3'
 
@@ -39,24 +39,28 @@ export class WriteQueue {
   }
 
   /**
-   * Holds the queue for the duration of `task`: queued writes wait until it settles.
-   * Holders run one after another, in the order they asked.
+   * Takes the queue for another connection that owns the database's write lock: writes
+   * queued meanwhile wait until the returned function releases it. Holders take turns in
+   * the order they asked, and writes queued before a turn begins run before it, so a
+   * steady stream of holders cannot starve them. Releasing twice is harmless.
    */
-  exclusive<T>(task: () => Promise<T>): Promise<T> {
+  async hold(): Promise<() => void> {
     const previous = this.#held
-    let release!: () => void
-    this.#held = new Promise<void>((resolve) => (release = resolve))
+    let handOver!: () => void
+    this.#held = new Promise<void>((resolve) => (handOver = resolve))
     this.#holders++
 
-    return previous.then(async () => {
-      try {
-        return await task()
-      } finally {
-        this.#holders--
-        release()
-        this.#schedule()
-      }
-    })
+    await previous
+    this.#flush()
+
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.#holders--
+      handOver()
+      this.#schedule()
+    }
   }
 
   /** Resolves once every write queued before the call has run. */
@@ -74,6 +78,7 @@ export class WriteQueue {
   }
 
   #flush(): void {
+    if (this.#jobs.length === 0) return
     const jobs = this.#jobs
     this.#jobs = []
     const outcomes: Array<{ ok: boolean; value: unknown }> = []
