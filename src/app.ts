@@ -15,6 +15,7 @@ import { installRawBodies } from './http/body.js'
 import { installShutdownHandling } from './http/shutdown.js'
 import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
 import { kvRoutes } from './routes/kv.js'
+import { listingRoutes } from './routes/listing.js'
 import { opsRoutes } from './routes/ops.js'
 import type { Store } from './store/types.js'
 import { parseRawQuery } from './wire/query.js'
@@ -83,6 +84,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxKeyBytes: config.maxKeyBytes,
     maxValueBytes: config.maxValueBytes,
   })
+  await app.register(listingRoutes, { store, maxKeyBytes: config.maxKeyBytes })
   await app.register(opsRoutes, { store })
 
   return app
