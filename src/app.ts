@@ -14,6 +14,7 @@ import { installTokenCheck } from './http/auth.js'
 import { installRawBodies } from './http/body.js'
 import { installShutdownHandling } from './http/shutdown.js'
 import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
+import { batchRoutes } from './routes/batch.js'
 import { kvRoutes } from './routes/kv.js'
 import { listingRoutes } from './routes/listing.js'
 import { opsRoutes } from './routes/ops.js'
@@ -85,6 +86,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxValueBytes: config.maxValueBytes,
   })
   await app.register(listingRoutes, { store, maxKeyBytes: config.maxKeyBytes })
+  await app.register(batchRoutes, { store, limits: config })
   await app.register(opsRoutes, { store })
 
   return app

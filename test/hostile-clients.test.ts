@@ -13,14 +13,14 @@ let port: number
 beforeAll(async () => {
   server = await startServer(
     {},
-    undefined,
-    {},
     {
-      headersTimeoutMs: 800,
-      idleTimeoutMs: 1_000,
-      maxHeaderBytes: 4096,
-      maxConnections: 8,
-      checkIntervalMs: 200,
+      limits: {
+        headersTimeoutMs: 800,
+        idleTimeoutMs: 1_000,
+        maxHeaderBytes: 4096,
+        maxConnections: 8,
+        checkIntervalMs: 200,
+      },
     },
   )
   port = Number(new URL(server.url).port)

@@ -314,7 +314,7 @@ describe('persistence', () => {
     }
     await first.stop()
 
-    const second = await startServer({ db: first.dbPath }, first.dir)
+    const second = await startServer({ db: first.dbPath }, { dir: first.dir })
     try {
       for (const [key, value] of values) {
         expect((await call(second.url, 'GET', `/kv/${key}`)).body.equals(value)).toBe(true)

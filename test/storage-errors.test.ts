@@ -13,7 +13,7 @@ describe('a full database', () => {
   const value = Buffer.alloc(64 * 1024, 1)
 
   beforeAll(async () => {
-    server = await startServer({}, undefined, { maxBytes: 512 * 1024 })
+    server = await startServer({}, { storeOptions: { maxBytes: 512 * 1024 } })
   })
   afterAll(async () => {
     await server.close()

@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
 import { buildApp } from '../../src/app.js'
 import { DEFAULTS, type Config, type ServerLimits } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
@@ -28,16 +29,25 @@ export function tempDir(prefix = 'parkd-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
+export type StartOptions = {
+  /** A directory to reuse (to restart on the same file); a new one by default. */
+  dir?: string
+  storeOptions?: Partial<SqliteStoreOptions>
+  limits?: Partial<ServerLimits>
+  /** Receives the log lines (set `logLevel` in the overrides to see any). */
+  logTo?: DestinationStream
+}
+
 export async function startServer(
   overrides: Partial<Config> = {},
-  dir: string = tempDir(),
-  storeOptions: Partial<SqliteStoreOptions> = {},
-  limits: Partial<ServerLimits> = {},
+  options: StartOptions = {},
 ): Promise<TestServer> {
+  const dir = options.dir ?? tempDir()
   const config: Config = { ...DEFAULTS, logLevel: 'silent', ...overrides }
   const dbPath = overrides.db ?? path.join(dir, 'park.db')
-  const store = SqliteStore.open({ path: dbPath, sync: config.sync, ...storeOptions })
-  const app = await buildApp({ store, config, logger: createLogger(config), limits })
+  const store = SqliteStore.open({ path: dbPath, sync: config.sync, ...options.storeOptions })
+  const logger = createLogger(config, options.logTo)
+  const app = await buildApp({ store, config, logger, limits: options.limits })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
 
