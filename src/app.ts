@@ -14,6 +14,7 @@ import { installTokenCheck } from './http/auth.js'
 import { installRawBodies } from './http/body.js'
 import { installShutdownHandling } from './http/shutdown.js'
 import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
+import { installMetrics } from './http/metrics.js'
 import { batchRoutes } from './routes/batch.js'
 import { kvRoutes } from './routes/kv.js'
 import { listingRoutes } from './routes/listing.js'
@@ -79,6 +80,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   installErrorHandling(app)
   installShutdownHandling(app)
   installTokenCheck(app, config.token)
+  installMetrics(app, store)
 
   await app.register(kvRoutes, {
     store,

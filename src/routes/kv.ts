@@ -17,6 +17,8 @@ export type KvRouteOptions = {
 }
 
 const KEY_PATH = '/kv/'
+/** The route pattern, as metrics label it. */
+const ROUTE = '/kv/*'
 
 function requestKey(request: FastifyRequest, maxKeyBytes: number): Buffer {
   const url = request.originalUrl
@@ -69,6 +71,8 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
 
     sendValueHeaders(reply, stored.version)
     if (notModified(request, stored.version)) return reply.code(304).send()
+    app.metrics.recordsOut(ROUTE, 1)
+    app.metrics.bytesOut(ROUTE, stored.value.length)
     return reply.send(stored.value)
   })
 
@@ -88,6 +92,8 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
 
     const value = await readBody(request.raw, { maxBytes: maxValueBytes, code: 'VALUE_TOO_LARGE' })
     const result = await store.put(key, value, precondition)
+    app.metrics.recordsIn(ROUTE, 1)
+    app.metrics.bytesIn(ROUTE, value.length)
 
     reply.header('etag', formatETag(result.version))
     return reply.code(result.created ? 201 : 204).send()
@@ -96,6 +102,8 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
   app.delete('/kv/*', async (request, reply) => {
     const deleted = await store.delete(keyOf(request), writePrecondition(request))
     if (!deleted) throw notFound()
+    // A delete is a record in, as a delete record of a batch is.
+    app.metrics.recordsIn(ROUTE, 1)
     return reply.code(204).send()
   })
 }

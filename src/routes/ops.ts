@@ -1,7 +1,7 @@
 /**
- * Liveness and readiness. /healthz answers while the process serves; /readyz asks the
- * store a trivial question, so a load balancer stops sending work when the database
- * cannot answer.
+ * Liveness, readiness and metrics. /healthz answers while the process serves; /readyz
+ * asks the store a trivial question, so a load balancer stops sending work when the
+ * database cannot answer; /metrics is the Prometheus scrape of `app.metrics`.
  */
 import type { FastifyInstance } from 'fastify'
 import { ParkdError } from '../errors.js'
@@ -26,5 +26,10 @@ export async function opsRoutes(app: FastifyInstance, options: { store: Store })
       throw new ParkdError('NOT_READY')
     }
     return { status: 'ready' }
+  })
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await app.metrics.scrape()
+    return reply.type(app.metrics.contentType).send(text)
   })
 }
