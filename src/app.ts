@@ -15,6 +15,7 @@ import { installRawBodies } from './http/body.js'
 import { installShutdownHandling } from './http/shutdown.js'
 import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
 import { installMetrics } from './http/metrics.js'
+import { backupRoutes } from './routes/backup.js'
 import { batchRoutes } from './routes/batch.js'
 import { kvRoutes } from './routes/kv.js'
 import { listingRoutes } from './routes/listing.js'
@@ -90,6 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(listingRoutes, { store, maxKeyBytes: config.maxKeyBytes })
   await app.register(batchRoutes, { store, limits: config })
   await app.register(opsRoutes, { store })
+  await app.register(backupRoutes, { store })
 
   return app
 }
