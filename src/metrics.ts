@@ -39,8 +39,22 @@ export type MetricsOptions = {
   stats: () => StoreStats
 }
 
-function byRoute(registry: Registry, name: string, help: string): Counter<'route'> {
-  return new Counter({ name, help, labelNames: ['route'], registers: [registry] })
+/** A counter by route, its labelled children kept (see the series of observeRequest). */
+function byRoute(
+  registry: Registry,
+  name: string,
+  help: string,
+): (route: string, n: number) => void {
+  const counter = new Counter({ name, help, labelNames: ['route'], registers: [registry] })
+  const children = new Map<string, { inc: (n: number) => void }>()
+  return (route, n) => {
+    let child = children.get(route)
+    if (!child) {
+      child = counter.labels(route)
+      children.set(route, child)
+    }
+    child.inc(n)
+  }
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
@@ -82,17 +96,33 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
   })
 
+  // Labelled children are looked up once per series and kept: resolving labels on
+  // every request costs more than the counting. Routes are patterns, so the number of
+  // series, and of entries here, is bounded.
+  const series = new Map<string, { count: () => void; time: (seconds: number) => void }>()
+  const seriesOf = (method: string, route: string, status: number) => {
+    const name = `${method} ${route} ${status}`
+    let found = series.get(name)
+    if (!found) {
+      const counter = requests.labels(method, route, String(status))
+      const histogram = latency.labels(method, route)
+      found = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) }
+      series.set(name, found)
+    }
+    return found
+  }
+
   return {
     registry,
     observeRequest(method, route, status, seconds) {
-      const labels = { method, route }
-      requests.inc({ ...labels, status: String(status) })
-      latency.observe(labels, seconds)
+      const found = seriesOf(method, route, status)
+      found.count()
+      found.time(seconds)
     },
-    recordsIn: (route, n) => recordsIn.inc({ route }, n),
-    recordsOut: (route, n) => recordsOut.inc({ route }, n),
-    bytesIn: (route, n) => bytesIn.inc({ route }, n),
-    bytesOut: (route, n) => bytesOut.inc({ route }, n),
+    recordsIn,
+    recordsOut,
+    bytesIn,
+    bytesOut,
     scrape: () => registry.metrics(),
     contentType: registry.contentType,
   }

@@ -24,9 +24,10 @@ export function installRawBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, _payload, done) => done(null))
   app.decorateRequest('bodyType', undefined)
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     request.bodyType = request.headers['content-type']
     delete request.headers['content-type']
+    done()
   })
 }
 

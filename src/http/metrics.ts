@@ -19,9 +19,11 @@ export function installMetrics(app: FastifyInstance, store: Store): Metrics {
   const metrics = createMetrics({ stats: () => store.stats() })
   app.decorate('metrics', metrics)
 
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook: it runs for every answer, where an async one would add a promise.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE)
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
   return metrics
 }
