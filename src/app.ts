@@ -19,6 +19,7 @@ import { backupRoutes } from './routes/backup.js'
 import { batchRoutes } from './routes/batch.js'
 import { kvRoutes } from './routes/kv.js'
 import { listingRoutes } from './routes/listing.js'
+import { openapiRoutes } from './routes/openapi.js'
 import { opsRoutes } from './routes/ops.js'
 import type { Store } from './store/types.js'
 import { parseRawQuery } from './wire/query.js'
@@ -92,6 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(batchRoutes, { store, limits: config })
   await app.register(opsRoutes, { store })
   await app.register(backupRoutes, { store })
+  await app.register(openapiRoutes)
 
   return app
 }
