@@ -5,7 +5,7 @@
  * Every refusal is a 400 whose message names the parameter.
  */
 import type { FastifySchemaValidationError } from 'fastify'
-import { ParkdError } from '../errors.js'
+import { ParkdError, type ErrorCode } from '../errors.js'
 import type { ScanOptions, Selection } from '../store/types.js'
 import { MalformedEscapeError, percentDecodeBytes } from '../wire/percent.js'
 import type { RawQuery } from '../wire/query.js'
@@ -77,12 +77,13 @@ function single(query: RawQuery, name: Parameter): string | undefined {
   return value
 }
 
-function decode(name: Parameter, raw: string): Buffer {
+/** A malformed escape in a bound or prefix is a bad key, as it is in a path (API.md). */
+function decode(name: Parameter, raw: string, code: ErrorCode = 'INVALID_QUERY'): Buffer {
   try {
     return percentDecodeBytes(raw, true)
   } catch (error) {
     if (!(error instanceof MalformedEscapeError)) throw error
-    throw new ParkdError('INVALID_QUERY', `query parameter '${name}' has a ${error.message}`)
+    throw new ParkdError(code, `query parameter '${name}' has a ${error.message}`)
   }
 }
 
@@ -93,7 +94,7 @@ function text(query: RawQuery, name: Parameter): string | undefined {
 }
 
 /**
- * A bound or a prefix, as bytes. Bounds are whole keys, so an empty one is refused
+ * A bound or a prefix, as bytes. Bounds are whole keys, so an empty one is INVALID_KEY
  * rather than read as "below every key" (which would make `to=` silently select
  * nothing). A bound or prefix over the key limit is KEY_TOO_LARGE, as a key over the
  * limit is in a path: no stored key can reach it, so it can only be a client's mistake.
@@ -102,9 +103,9 @@ function keyParameter(query: RawQuery, name: Parameter, limits: QueryLimits): Bu
   const raw = single(query, name)
   if (raw === undefined) return undefined
 
-  const bytes = decode(name, raw)
+  const bytes = decode(name, raw, 'INVALID_KEY')
   if (bytes.length === 0 && name !== 'prefix') {
-    throw new ParkdError('INVALID_QUERY', `query parameter '${name}' is empty; a bound is a key`)
+    throw new ParkdError('INVALID_KEY', `query parameter '${name}' is empty; a bound is a key`)
   }
   if (bytes.length > limits.maxKeyBytes) {
     throw new ParkdError(
