@@ -3,7 +3,7 @@
  * Listing section of the contract: selections, strip, limit, reverse, paging, keys that
  * are not text, every format and its negotiation, flags, and every refusal with its code.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { call } from './helpers/http.js'
 import {
   ACCEPT,
@@ -280,6 +280,26 @@ describe('paging', () => {
       expect(seen.flat()).toEqual([...all].reverse())
     })
   }
+})
+
+describe('a limit when a large value goes during the scan', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('lists limit items when a large value is deleted between its page and its read', async () => {
+    await reset(url)
+    const large = 'x'.repeat(20_000)
+    await load(url, [put('r/a', '1'), put('r/b', large), put('r/c', '3'), put('r/d', '4')])
+    const read = server.store.get.bind(server.store)
+    vi.spyOn(server.store, 'get').mockImplementation(async (key) => {
+      if (String(key) === 'r/b') await server.store.delete(key)
+      return read(key)
+    })
+
+    const items = await listed(url, 'items', 'prefix=r/&limit=3')
+    expect(items.map(({ key }) => String(key))).toEqual(['r/a', 'r/c', 'r/d'])
+  })
 })
 
 describe('selections larger than a page of the scan or a chunk of a count', () => {

@@ -152,13 +152,15 @@ export class SqliteStore implements Store {
   }
 
   async *scanKeys(options: ScanOptions): AsyncGenerator<Buffer[]> {
-    for await (const rows of this.#scanPages('keys', options, KEYS_PAGE_ROWS)) {
+    const budget = { remaining: options.limit ?? Number.POSITIVE_INFINITY }
+    for await (const rows of this.#scanPages('keys', options, KEYS_PAGE_ROWS, budget)) {
       yield rows.map((row) => row[0] as Buffer)
     }
   }
 
   async *scanItems(options: ScanOptions): AsyncGenerator<Item[]> {
-    for await (const rows of this.#scanPages('items', options, ITEMS_PAGE_ROWS)) {
+    const budget = { remaining: options.limit ?? Number.POSITIVE_INFINITY }
+    for await (const rows of this.#scanPages('items', options, ITEMS_PAGE_ROWS, budget)) {
       let inline: Item[] = []
       for (const [key, value, length] of rows as Array<[Buffer, Buffer | null, number]>) {
         if (value !== null || length === 0) {
@@ -171,6 +173,9 @@ export class SqliteStore implements Store {
         inline = []
         const large = await this.get(key)
         if (large) yield [{ key, value: large.value }]
+        // Deleted since its page was read: it takes no place of the limit, so that a
+        // client paging until a short page comes back does not stop early.
+        else budget.remaining += 1
       }
       if (inline.length > 0) yield inline
     }
@@ -178,31 +183,33 @@ export class SqliteStore implements Store {
 
   /**
    * Keyset paging: each page is one short query that starts after the last key handed
-   * out, so no statement stays open while the consumer awaits.
+   * out, so no statement stays open while the consumer awaits. `budget` is the number
+   * of rows still wanted; the consumer may give some back while it holds a page.
    */
   async *#scanPages(
     columns: ScanColumns,
     options: ScanOptions,
     pageRows: number,
+    budget: { remaining: number },
   ): AsyncGenerator<unknown[][]> {
     const range = selectionToRange(options)
     const reverse = options.reverse ?? false
-    let remaining = options.limit ?? Number.POSITIVE_INFINITY
     if (range.empty) return
 
     let shape: ReturnType<typeof afterCursor> = range
-    while (remaining > 0) {
-      const limit = Math.min(pageRows, remaining)
+    while (budget.remaining > 0) {
+      const limit = Math.min(pageRows, budget.remaining)
       const statement = this.#ranges.page(columns, shape, reverse)
       const rows = withTranslatedErrors(() =>
         statement.all({ ...boundParams(shape), limit }),
       ) as unknown[][]
       if (rows.length === 0) return
 
-      remaining -= rows.length
-      yield rows
-      if (rows.length < limit) return
+      budget.remaining -= rows.length
       shape = afterCursor(range, (rows[rows.length - 1] as unknown[])[0] as Buffer, reverse)
+      const lastPage = rows.length < limit
+      yield rows
+      if (lastPage) return
     }
   }
 
