@@ -86,6 +86,8 @@ export class SqliteStore implements Store {
   readonly #queue: WriteQueue
   readonly #read: { value: Statement; stat: Statement; ping: Statement }
   #lastRev: number
+  /** The counter as the main connection last wrote it to `meta`. */
+  #savedRev: number
   #closed = false
 
   private constructor(options: SqliteStoreOptions, lock: OwnerLock, db: Database.Database) {
@@ -96,13 +98,17 @@ export class SqliteStore implements Store {
     this.#db = db
     this.#writes = prepareWrites(db)
     this.#ranges = new RangeStatements(db)
-    this.#queue = new WriteQueue(db, translateSqliteError)
+    this.#queue = new WriteQueue(db, {
+      translate: translateSqliteError,
+      beforeCommit: () => this.#saveVersion(),
+    })
     this.#read = {
       value: db.prepare('SELECT rev, value FROM kv WHERE key = ?').raw(true),
       stat: db.prepare('SELECT rev, length(value) FROM kv WHERE key = ?').raw(true),
       ping: db.prepare('SELECT 1').pluck(),
     }
     this.#lastRev = db.prepare("SELECT value FROM meta WHERE name = 'rev'").pluck().get() as number
+    this.#savedRev = this.#lastRev
   }
 
   /** Opens (or creates) the database; fails with a StartupError the operator can read. */
@@ -128,27 +134,29 @@ export class SqliteStore implements Store {
     return row && { version: String(row[0]), size: row[1] }
   }
 
+  /** One writing statement after the checks, so no savepoint; the group saves the counter. */
   put(key: Buffer, value: Buffer, precondition?: Precondition): Promise<PutResult> {
-    return this.#queue.enqueue(() => {
+    const write = () => {
       const current = this.#writes.version.get(key) as number | undefined
       assertPrecondition(current === undefined ? undefined : String(current), precondition)
 
       const rev = this.#nextRev()
       if (current === undefined) this.#writes.insert.run(key, rev, value)
       else this.#writes.update.run(rev, value, key)
-      this.#writes.saveVersion.run(rev)
       return { created: current === undefined, version: String(rev) }
-    })
+    }
+    return this.#queue.enqueue(write, { savepoint: false })
   }
 
   delete(key: Buffer, precondition?: Precondition): Promise<boolean> {
-    return this.#queue.enqueue(() => {
+    const write = () => {
       if (precondition) {
         const current = this.#writes.version.get(key) as number | undefined
         assertPrecondition(current === undefined ? undefined : String(current), precondition)
       }
       return this.#writes.remove.run(key).changes > 0
-    })
+    }
+    return this.#queue.enqueue(write, { savepoint: false })
   }
 
   async *scanKeys(options: ScanOptions): AsyncGenerator<Buffer[]> {
@@ -291,6 +299,17 @@ export class SqliteStore implements Store {
   #nextRev(): number {
     this.#lastRev += 1
     return this.#lastRev
+  }
+
+  /**
+   * Runs at the end of every group on the main connection: one write of the counter
+   * for all the puts of the group instead of one each. A group that rolls back takes
+   * its rows with it, so the saved counter never falls behind a committed version.
+   */
+  #saveVersion(): void {
+    if (this.#lastRev === this.#savedRev) return
+    this.#writes.saveVersion.run(this.#lastRev)
+    this.#savedRev = this.#lastRev
   }
 
   async backup(destination: string): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * Group commit for one SQLite connection. Writes that arrive in the same turn of the
  * event loop are run in one transaction, so concurrent requests share one commit (and,
- * with synchronous=FULL, one fsync) instead of paying one each. Each write runs in its
- * own savepoint: a write that throws (a failed precondition) is rolled back alone and
- * the others still commit.
+ * with synchronous=FULL, one fsync) instead of paying one each. A write that throws (a
+ * failed precondition) fails alone and the others still commit: a write of many
+ * statements runs in its own savepoint, which is rolled back; a write of a single
+ * statement needs none, since SQLite undoes a failed statement by itself.
  *
  * The queue can be held (see `hold`) while another connection owns the database's write
  * lock; writes queued meanwhile wait and run when it is released.
@@ -12,28 +13,46 @@ import type { Database } from 'better-sqlite3'
 
 type Job = {
   run: () => unknown
+  savepoint: boolean
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
+}
+
+export type WriteQueueOptions = {
+  /** Turns an engine error into the error the caller should see. */
+  translate: (error: unknown) => unknown
+  /** Runs last inside every group's transaction, for bookkeeping the group shares. */
+  beforeCommit?: () => void
+}
+
+export type EnqueueOptions = {
+  /**
+   * False for a write that runs at most one writing statement, and only after every
+   * check that may throw: it then needs no savepoint of its own (two statements fewer).
+   */
+  savepoint?: boolean
 }
 
 export class WriteQueue {
   readonly #db: Database
   readonly #translate: (error: unknown) => unknown
+  readonly #beforeCommit: () => void
   #jobs: Job[] = []
   #scheduled = false
   #held: Promise<void> = Promise.resolve()
   #holders = 0
 
-  /** `translate` turns an engine error into the error the caller should see. */
-  constructor(db: Database, translate: (error: unknown) => unknown) {
+  constructor(db: Database, options: WriteQueueOptions) {
     this.#db = db
-    this.#translate = translate
+    this.#translate = options.translate
+    this.#beforeCommit = options.beforeCommit ?? (() => {})
   }
 
   /** Runs `run` inside a write transaction shared with the other writes of this tick. */
-  enqueue<T>(run: () => T): Promise<T> {
+  enqueue<T>(run: () => T, options: EnqueueOptions = {}): Promise<T> {
+    const savepoint = options.savepoint ?? true
     return new Promise<T>((resolve, reject) => {
-      this.#jobs.push({ run, resolve: resolve as (value: unknown) => void, reject })
+      this.#jobs.push({ run, savepoint, resolve: resolve as (value: unknown) => void, reject })
       this.#schedule()
     })
   }
@@ -87,7 +106,8 @@ export class WriteQueue {
       this.#db.transaction(() => {
         for (const job of jobs) {
           try {
-            outcomes.push({ ok: true, value: this.#db.transaction(job.run)() })
+            const value = job.savepoint ? this.#db.transaction(job.run)() : job.run()
+            outcomes.push({ ok: true, value })
           } catch (error) {
             // SQLite rolls the whole transaction back by itself after some errors (a
             // full disk, an I/O error): the writes before this one are gone too, so
@@ -96,6 +116,7 @@ export class WriteQueue {
             outcomes.push({ ok: false, value: this.#translate(error) })
           }
         }
+        this.#beforeCommit()
       })()
     } catch (error) {
       const failure = this.#translate(error)

@@ -7,7 +7,7 @@ let queue: WriteQueue
 
 beforeEach(() => {
   db = new Database(':memory:')
-  queue = new WriteQueue(db, (error) => error)
+  queue = new WriteQueue(db, { translate: (error) => error })
 })
 afterEach(() => db.close())
 
@@ -60,5 +60,50 @@ describe('holding the write queue', () => {
     releaseSecond()
     await write
     expect(ran).toBe(true)
+  })
+})
+
+describe('writes of one turn', () => {
+  beforeEach(() => {
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)')
+  })
+
+  const insert = (k: string) => () => db.prepare('INSERT INTO t (k) VALUES (?)').run(k)
+  const keys = () => db.prepare('SELECT k FROM t ORDER BY k').pluck().all()
+
+  it('fails a single-statement write alone, without a savepoint, and commits the others', async () => {
+    await queue.enqueue(insert('taken'))
+    const outcomes = await Promise.allSettled([
+      queue.enqueue(insert('a'), { savepoint: false }),
+      queue.enqueue(insert('taken'), { savepoint: false }),
+      queue.enqueue(insert('b'), { savepoint: false }),
+    ])
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ])
+    expect(keys()).toEqual(['a', 'b', 'taken'])
+  })
+
+  it('rolls back every statement of a failed write that has a savepoint', async () => {
+    const both = () => {
+      insert('first')()
+      insert('first')()
+    }
+    await expect(queue.enqueue(both)).rejects.toThrow()
+    expect(keys()).toEqual([])
+  })
+
+  it('runs beforeCommit once per group, inside its transaction', async () => {
+    const seen: boolean[] = []
+    queue = new WriteQueue(db, {
+      translate: (error) => error,
+      beforeCommit: () => seen.push(db.inTransaction),
+    })
+    await Promise.all([queue.enqueue(insert('a')), queue.enqueue(insert('b'))])
+    await queue.enqueue(insert('c'))
+    expect(seen).toEqual([true, true])
   })
 })
