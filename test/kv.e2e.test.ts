@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import crypto from 'node:crypto'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -181,6 +181,39 @@ describe('value limits', () => {
     })
     expect(reply).toMatch(/^HTTP\/1\.1 413/)
     expect(reply).toMatch(/VALUE_TOO_LARGE/)
+  })
+})
+
+describe('a PUT whose client goes away mid-body', () => {
+  it('keeps the old value, logs no error and serves on', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const logTo = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          lines.push(JSON.parse(line))
+        done()
+      },
+    })
+    const logged = await startServer({ logLevel: 'info' }, { logTo })
+    try {
+      await call(logged.url, 'PUT', '/kv/cut', { body: 'old' })
+      const { port } = new URL(logged.url)
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.write('PUT /kv/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nnew')
+          setTimeout(() => socket.destroy(), 50)
+        })
+        socket.on('close', () => resolve())
+      })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+
+      const answer = await call(logged.url, 'GET', '/kv/cut')
+      expect(answer.body.toString()).toBe('old')
+      expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([])
+      expect(lines.some((line) => line.code === 'BAD_REQUEST')).toBe(true)
+    } finally {
+      await logged.close()
+    }
   })
 })
 

@@ -37,8 +37,13 @@ const CREATE_SCHEMA = `
   PRAGMA user_version = ${SCHEMA_VERSION};
 `
 
-/** Page cache per connection; enough to keep the key index of millions of keys warm. */
-const CACHE_KIB = 32 * 1024
+/**
+ * Page cache per connection. It holds the interior pages of the key index of tens of
+ * millions of keys; leaf pages come from the operating system's cache either way. 32 MiB
+ * gave no faster random GETs than 8 MiB, with 100,000 keys or with 2 million, but cost
+ * 24 MB more resident memory under every large upload or listing.
+ */
+const CACHE_KIB = 8 * 1024
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
