@@ -21,17 +21,19 @@ const { values } = parseArgs({
 const plan = values.quick ? QUICK : FULL
 const say = (text: string) => process.stdout.write(`${text}\n`)
 
+/** Read before pinning: once pinned, this process sees only its own core. */
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const memory = `${Math.round(os.totalmem() / 1024 ** 3)} GiB`
   return `${os.availableParallelism()} cores (${cpu}), ${memory}, Node ${process.version}`
 }
 
+const machineLine = machine()
 pinSelf()
 const dir = tempDir()
 const started = Date.now()
 say(`parkd benchmarks, ${plan.quick ? 'quick' : 'full'} run, ${new Date().toISOString()}`)
-say(`machine: ${machine()}; ${pinningNote()}`)
+say(`machine: ${machineLine}; ${pinningNote()}`)
 say(`each figure: the median of ${plan.runs} run(s), ± half the spread between runs\n`)
 
 const rows: Row[] = []
