@@ -51,13 +51,16 @@ export class RangeStatements {
     this.#db = db
   }
 
-  /** A page of keys, or of [key, inline value or null, value length] rows for items. */
+  /**
+   * A page of keys, or of [key, value] rows for items, where the value is null when it
+   * is too large to travel inside a page. (SQLite reads a blob's length from the record
+   * header, without loading the blob.)
+   */
   page(columns: ScanColumns, shape: RangeShape, reverse: boolean): Statement {
     const select =
       columns === 'keys'
         ? 'SELECT key'
-        : `SELECT key, CASE WHEN length(value) <= ${INLINE_VALUE_BYTES} THEN value END, ` +
-          'length(value)'
+        : `SELECT key, CASE WHEN length(value) <= ${INLINE_VALUE_BYTES} THEN value END`
     const order = reverse ? 'DESC' : 'ASC'
     return this.#prepare(
       `page:${columns}:${shapeName(shape)}:${order}`,

@@ -170,9 +170,10 @@ export class SqliteStore implements Store {
     const budget = { remaining: options.limit ?? Number.POSITIVE_INFINITY }
     for await (const rows of this.#scanPages('items', options, ITEMS_PAGE_ROWS, budget)) {
       let inline: Item[] = []
-      for (const [key, value, length] of rows as Array<[Buffer, Buffer | null, number]>) {
-        if (value !== null || length === 0) {
-          inline.push({ key, value: value ?? Buffer.alloc(0) })
+      // A null value is one too large for a page (values are never null in the table).
+      for (const [key, value] of rows as Array<[Buffer, Buffer | null]>) {
+        if (value !== null) {
+          inline.push({ key, value })
           continue
         }
 
