@@ -85,6 +85,67 @@ describe('GET, PUT, DELETE and HEAD on one key', () => {
   })
 })
 
+describe('values of several MiB', () => {
+  const big = crypto.randomBytes(5 * 1024 * 1024 + 3)
+
+  async function putChunked(path: string, value: Buffer) {
+    const { request } = await import('undici')
+    async function* pieces() {
+      for (let at = 0; at < value.length; at += 100_000) yield value.subarray(at, at + 100_000)
+    }
+    const response = await request(`${server.url}${path}`, {
+      method: 'PUT',
+      body: Readable.from(pieces()),
+    })
+    await response.body.dump()
+    return response
+  }
+
+  it('stores a chunked upload of unknown length and sends it back with its length', async () => {
+    const response = await putChunked('/kv/big-chunked', big)
+    expect(response.statusCode).toBe(201)
+
+    const read = await kv('GET', '/kv/big-chunked')
+    expect(read.headers['content-length']).toBe(String(big.length))
+    expect(read.body.equals(big)).toBe(true)
+    const head = await kv('HEAD', '/kv/big-chunked')
+    expect(head.headers['content-length']).toBe(String(big.length))
+    expect(head.headers.etag).toBe(read.headers.etag)
+  })
+
+  it('answers 304 for a large value whose ETag matches, and serves it again after', async () => {
+    const put = await kv('PUT', '/kv/big-etag', { body: big })
+    const etag = put.headers.etag as string
+    const cached = await kv('GET', '/kv/big-etag', { headers: { 'if-none-match': etag } })
+    expect(cached.status).toBe(304)
+    expect(cached.body.length).toBe(0)
+    expect((await kv('GET', '/kv/big-etag')).body.equals(big)).toBe(true)
+  })
+
+  it('keeps a large old value when a chunked replacement passes the limit', async () => {
+    const limited = await startServer({ maxValueBytes: 3 * 1024 * 1024 })
+    try {
+      const old = big.subarray(0, 2 * 1024 * 1024)
+      await call(limited.url, 'PUT', '/kv/k', { body: old })
+      const { request } = await import('undici')
+      async function* tooMuch() {
+        for (let i = 0; i < 40; i++) yield Buffer.alloc(100_000, i)
+      }
+      const answer = await request(`${limited.url}/kv/k`, {
+        method: 'PUT',
+        body: Readable.from(tooMuch()),
+      }).catch((error: Error) => error)
+      if (!(answer instanceof Error)) {
+        expect(answer.statusCode).toBe(413)
+        await answer.body.dump()
+      }
+      expect((await call(limited.url, 'GET', '/kv/k')).body.equals(old)).toBe(true)
+    } finally {
+      await limited.close()
+    }
+  })
+})
+
 describe('keys on the wire', () => {
   const awkward: Array<[string, Buffer]> = [
     ['NUL', Buffer.from([0x00])],

@@ -69,6 +69,35 @@ export async function readBody(request: IncomingMessage, limit: BodyLimit): Prom
 }
 
 /**
+ * The body as it arrives, for a consumer that stores it piece by piece. The cap is
+ * checked against Content-Length first and then as the pieces come; a client that goes
+ * away mid-body ends the iteration with the same 400 as `readBody` gives.
+ */
+export async function* bodyPieces(request: IncomingMessage, limit: BodyLimit) {
+  const declared = declaredLength(request)
+  if (declared !== undefined && declared > limit.maxBytes) {
+    throw tooLarge(limit, `${declared} bytes`)
+  }
+
+  let total = 0
+  try {
+    for await (const piece of request as AsyncIterable<Buffer>) {
+      total += piece.length
+      if (total > limit.maxBytes) throw tooLarge(limit, 'larger than that')
+      yield piece
+    }
+  } catch (error) {
+    if (error instanceof ParkdError) throw error
+    throw bodyBrokeOff()
+  }
+  if (!request.complete) throw bodyBrokeOff()
+}
+
+function bodyBrokeOff(): ParkdError {
+  return new ParkdError('BAD_REQUEST', 'the request body broke off')
+}
+
+/**
  * Hands every chunk of `stream` to `take` and resolves at its end. Events rather than
  * `for await`: a stream's async iterator costs several promises per request, which
  * shows on a small PUT. An error thrown by `take` stops the reading and rejects.
@@ -89,7 +118,7 @@ function eachChunk(stream: IncomingMessage, take: (chunk: Buffer) => void): Prom
     }
     // A client that goes away mid-body is a client's mistake, not the server's: a 4xx
     // (which nobody will read) and an info line, never a 500 and an error line.
-    const brokeOff = () => fail(new ParkdError('BAD_REQUEST', 'the request body broke off'))
+    const brokeOff = () => fail(bodyBrokeOff())
     stream.on('data', onData)
     stream.once('end', resolve)
     stream.once('error', brokeOff)

@@ -4,8 +4,9 @@
  * as strong ETags with RFC 9110 conditional requests.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Readable } from 'node:stream'
 import { ParkdError } from '../errors.js'
-import { declaredLength, readBody } from '../http/body.js'
+import { bodyPieces, declaredLength, readBody } from '../http/body.js'
 import type { Precondition, Store } from '../store/types.js'
 import { formatETag, matchableVersions, parseETagList } from '../wire/etag.js'
 import { keyFromPath } from '../wire/key.js'
@@ -19,6 +20,11 @@ export type KvRouteOptions = {
 const KEY_PATH = '/kv/'
 /** The route pattern, as metrics label it. */
 const ROUTE = '/kv/*'
+/**
+ * Bodies up to this size are read whole, the fastest way for the many small values;
+ * larger ones, and bodies of unknown length, are handed to the store as they arrive.
+ */
+const WHOLE_BODY_BYTES = 1024 * 1024
 
 function requestKey(request: FastifyRequest, maxKeyBytes: number): Buffer {
   const url = request.originalUrl
@@ -53,6 +59,13 @@ function notModified(request: FastifyRequest, version: string): boolean {
   return versions === '*' || versions.includes(version)
 }
 
+async function* countBytes(pieces: AsyncIterable<Buffer>, count: (n: number) => void) {
+  for await (const piece of pieces) {
+    count(piece.length)
+    yield piece
+  }
+}
+
 function notFound(): ParkdError {
   return new ParkdError('KEY_NOT_FOUND')
 }
@@ -66,14 +79,22 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
   const keyOf = (request: FastifyRequest) => requestKey(request, maxKeyBytes)
 
   app.get('/kv/*', { exposeHeadRoute: false }, async (request, reply) => {
-    const stored = await store.get(keyOf(request))
+    const stored = await store.read(keyOf(request))
     if (!stored) throw notFound()
 
+    const { body } = stored
     sendValueHeaders(reply, stored.version)
-    if (notModified(request, stored.version)) return reply.code(304).send()
+    if (notModified(request, stored.version)) {
+      if (!Buffer.isBuffer(body)) body.release()
+      return reply.code(304).send()
+    }
     app.metrics.recordsOut(ROUTE, 1)
-    app.metrics.bytesOut(ROUTE, stored.value.length)
-    return reply.send(stored.value)
+    app.metrics.bytesOut(ROUTE, stored.size)
+    if (Buffer.isBuffer(body)) return reply.send(body)
+
+    // A large value leaves piece by piece; a client that goes away lets it go.
+    reply.raw.once('close', () => body.release())
+    return reply.header('content-length', stored.size).send(Readable.from(body))
   })
 
   app.head('/kv/*', async (request, reply) => {
@@ -90,10 +111,20 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
     const precondition = writePrecondition(request)
     reply.log.debug({ op: 'put', bytes: declaredLength(request.raw) }, 'put')
 
-    const value = await readBody(request.raw, { maxBytes: maxValueBytes, code: 'VALUE_TOO_LARGE' })
-    const result = await store.put(key, value, precondition)
+    const limit = { maxBytes: maxValueBytes, code: 'VALUE_TOO_LARGE' } as const
+    const declared = declaredLength(request.raw)
+    let bytes = 0
+    let result
+    if (declared !== undefined && declared <= WHOLE_BODY_BYTES) {
+      const value = await readBody(request.raw, limit)
+      bytes = value.length
+      result = await store.put(key, value, precondition)
+    } else {
+      const counted = countBytes(bodyPieces(request.raw, limit), (n) => (bytes += n))
+      result = await store.putStream(key, counted, precondition)
+    }
     app.metrics.recordsIn(ROUTE, 1)
-    app.metrics.bytesIn(ROUTE, value.length)
+    app.metrics.bytesIn(ROUTE, bytes)
 
     reply.header('etag', formatETag(result.version))
     return reply.code(result.created ? 201 : 204).send()

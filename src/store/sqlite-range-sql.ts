@@ -53,14 +53,15 @@ export class RangeStatements {
 
   /**
    * A page of keys, or of [key, value] rows for items, where the value is null when it
-   * is too large to travel inside a page. (SQLite reads a blob's length from the record
+   * is too large to travel inside a page (or lives in a blob). (SQLite reads a blob's length from the record
    * header, without loading the blob.)
    */
   page(columns: ScanColumns, shape: RangeShape, reverse: boolean): Statement {
     const select =
       columns === 'keys'
         ? 'SELECT key'
-        : `SELECT key, CASE WHEN length(value) <= ${INLINE_VALUE_BYTES} THEN value END`
+        : 'SELECT key, CASE WHEN blob IS NULL AND length(value) <= ' +
+          `${INLINE_VALUE_BYTES} THEN value END`
     const order = reverse ? 'DESC' : 'ASC'
     return this.#prepare(
       `page:${columns}:${shapeName(shape)}:${order}`,

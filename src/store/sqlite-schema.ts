@@ -13,7 +13,7 @@ export type SyncMode = 'normal' | 'full'
 
 /** "park" in ASCII. */
 export const APPLICATION_ID = 0x7061726b
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * A rowid table with a unique index on the key, chosen by measurement over a WITHOUT
@@ -24,7 +24,7 @@ export const SCHEMA_VERSION = 1
  * of the WITHOUT ROWID speed, since rows then sit in the table in arrival order, not
  * key order. Point reads were equal. The numbers are in the commit that chose it.
  */
-const CREATE_SCHEMA = `
+const SCHEMA_V1 = `
   CREATE TABLE kv (
     id INTEGER PRIMARY KEY,
     key BLOB NOT NULL UNIQUE,
@@ -33,9 +33,35 @@ const CREATE_SCHEMA = `
   );
   CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO meta (name, value) VALUES ('rev', 0);
-  PRAGMA application_id = ${APPLICATION_ID};
-  PRAGMA user_version = ${SCHEMA_VERSION};
 `
+
+/**
+ * Version 2: large values live in 1 MiB chunks of a numbered blob (see sqlite-blobs.ts),
+ * so that neither a write nor a read ever holds a whole 64 MiB value in one piece. A row
+ * with a blob keeps an empty `value`. A blob whose row goes away or takes another value
+ * is not deleted at once but listed in `freed_blob`, since a GET may still be sending
+ * it; the engine deletes freed blobs nobody reads.
+ */
+const MIGRATE_TO_V2 = `
+  ALTER TABLE kv ADD COLUMN blob INTEGER;
+  ALTER TABLE kv ADD COLUMN blob_bytes INTEGER;
+  CREATE INDEX kv_blob ON kv (blob) WHERE blob IS NOT NULL;
+  CREATE TABLE chunk (blob INTEGER NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL);
+  CREATE UNIQUE INDEX chunk_order ON chunk (blob, seq);
+  CREATE TABLE freed_blob (blob INTEGER PRIMARY KEY);
+  CREATE TRIGGER kv_free_deleted_blob AFTER DELETE ON kv WHEN old.blob IS NOT NULL
+  BEGIN
+    INSERT OR IGNORE INTO freed_blob (blob) VALUES (old.blob);
+  END;
+  CREATE TRIGGER kv_free_replaced_blob AFTER UPDATE OF blob ON kv
+    WHEN old.blob IS NOT NULL AND new.blob IS NOT old.blob
+  BEGIN
+    INSERT OR IGNORE INTO freed_blob (blob) VALUES (old.blob);
+  END;
+`
+
+/** The steps from each schema version to the next; a new file takes them all. */
+const MIGRATIONS: readonly string[] = [SCHEMA_V1, MIGRATE_TO_V2]
 
 /**
  * Page cache per connection. It holds the interior pages of the key index of tens of
@@ -62,14 +88,14 @@ function createPrivately(path: string): void {
 
 /**
  * Reads the file's marks without writing anything, so that a foreign file is refused
- * untouched. Answers whether the file is empty and needs the schema.
+ * untouched. Answers the file's schema version, 0 for an empty file.
  */
-function inspect(db: Database.Database, path: string): 'empty' | 'parkd' {
+function inspect(db: Database.Database, path: string): number {
   const applicationId = db.pragma('application_id', { simple: true }) as number
   const userVersion = db.pragma('user_version', { simple: true }) as number
   const tables = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck()
 
-  if (applicationId === 0 && userVersion === 0 && tables.get() === 0) return 'empty'
+  if (applicationId === 0 && userVersion === 0 && tables.get() === 0) return 0
   if (applicationId !== APPLICATION_ID) {
     throw new StartupError(`${path} is a SQLite database, but not a parkd one`)
   }
@@ -78,7 +104,7 @@ function inspect(db: Database.Database, path: string): 'empty' | 'parkd' {
       `${path} has schema version ${userVersion}; this parkd reads up to ${SCHEMA_VERSION}`,
     )
   }
-  return 'parkd'
+  return userVersion
 }
 
 /**
@@ -90,20 +116,40 @@ function limitSize(db: Database.Database, maxBytes: number): void {
   db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`)
 }
 
-/** Opens one connection to a parkd database, creating the schema in an empty file. */
+/**
+ * Brings the file to SCHEMA_VERSION in one transaction, so that a crash leaves it at its
+ * old version or the new one. The write lock is taken first: two connections opening
+ * an old file at once must not both migrate it.
+ */
+function migrate(db: Database.Database, from: number): void {
+  if (from >= SCHEMA_VERSION) return
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    const current = db.pragma('user_version', { simple: true }) as number
+    for (const step of MIGRATIONS.slice(current)) db.exec(step)
+    if (current === 0) db.pragma(`application_id = ${APPLICATION_ID}`)
+    db.pragma(`user_version = ${SCHEMA_VERSION}`)
+    db.exec('COMMIT')
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK')
+    throw error
+  }
+}
+
+/** Opens one connection to a parkd database, creating or migrating its schema. */
 export function openDatabase(path: string, sync: SyncMode, maxBytes?: number): Database.Database {
   createPrivately(path)
 
   let db: Database.Database | undefined
   try {
     db = new Database(path, { timeout: 5000 })
-    const state = inspect(db, path)
+    const version = inspect(db, path)
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`)
     db.pragma(`cache_size = -${CACHE_KIB}`)
     db.pragma('trusted_schema = OFF')
     if (maxBytes !== undefined) limitSize(db, maxBytes)
-    if (state === 'empty') db.exec(`BEGIN; ${CREATE_SCHEMA} COMMIT;`)
+    migrate(db, version)
 
     // Touch both ends of the key index: a damaged header or root page fails here, at
     // start, rather than on some later request. Deeper damage needs PRAGMA

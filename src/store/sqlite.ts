@@ -20,6 +20,14 @@ import { acquireOwnerLock, type OwnerLock } from './owner-lock.js'
 import { assertPrecondition } from './precondition.js'
 import { selectionToRange } from './range.js'
 import { atomicBatchWriter } from './sqlite-atomic.js'
+import {
+  Blobs,
+  CHUNK_BYTES,
+  inChunks,
+  prepareChunkWrites,
+  writeChunks,
+  type ChunkWrites,
+} from './sqlite-blobs.js'
 import { openDatabase, type SyncMode } from './sqlite-schema.js'
 import { translateSqliteError, withTranslatedErrors } from './sqlite-errors.js'
 import { afterCursor, boundParams, RangeStatements, type ScanColumns } from './sqlite-range-sql.js'
@@ -36,6 +44,7 @@ import type {
   StoreStats,
   StoredValue,
   ValueInfo,
+  ValueRead,
 } from './types.js'
 import { WriteQueue } from './write-queue.js'
 
@@ -59,19 +68,27 @@ type WriteStatements = {
   upsert: Statement
   remove: Statement
   saveVersion: Statement
+  chunks: ChunkWrites
 }
+
+/** How a value sits in its row: inline, or an empty value and the blob holding it. */
+type StoredForm = [value: Buffer, blob: number | null, blobBytes: number | null]
+
+const EMPTY = Buffer.alloc(0)
 
 function prepareWrites(db: Database.Database): WriteStatements {
   return {
     version: db.prepare('SELECT rev FROM kv WHERE key = ?').pluck(),
-    insert: db.prepare('INSERT INTO kv (key, rev, value) VALUES (?, ?, ?)'),
-    update: db.prepare('UPDATE kv SET rev = ?, value = ? WHERE key = ?'),
+    insert: db.prepare('INSERT INTO kv (key, rev, value, blob, blob_bytes) VALUES (?, ?, ?, ?, ?)'),
+    update: db.prepare('UPDATE kv SET rev = ?, value = ?, blob = ?, blob_bytes = ? WHERE key = ?'),
     upsert: db.prepare(
-      'INSERT INTO kv (key, rev, value) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (key) DO UPDATE SET rev = excluded.rev, value = excluded.value',
+      'INSERT INTO kv (key, rev, value, blob, blob_bytes) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (key) DO UPDATE SET rev = excluded.rev, value = excluded.value, ' +
+        'blob = excluded.blob, blob_bytes = excluded.blob_bytes',
     ),
     remove: db.prepare('DELETE FROM kv WHERE key = ?'),
     saveVersion: db.prepare("UPDATE meta SET value = ? WHERE name = 'rev'"),
+    chunks: prepareChunkWrites(db),
   }
 }
 
@@ -85,6 +102,7 @@ export class SqliteStore implements Store {
   readonly #ranges: RangeStatements
   readonly #queue: WriteQueue
   readonly #read: { value: Statement; stat: Statement; ping: Statement }
+  readonly #blobs: Blobs
   #lastRev: number
   /** The counter as the main connection last wrote it to `meta`. */
   #savedRev: number
@@ -100,13 +118,19 @@ export class SqliteStore implements Store {
     this.#ranges = new RangeStatements(db)
     this.#queue = new WriteQueue(db, {
       translate: translateSqliteError,
-      beforeCommit: () => this.#saveVersion(),
+      beforeCommit: () => {
+        this.#saveVersion()
+        this.#blobs.sweep()
+      },
     })
     this.#read = {
-      value: db.prepare('SELECT rev, value FROM kv WHERE key = ?').raw(true),
-      stat: db.prepare('SELECT rev, length(value) FROM kv WHERE key = ?').raw(true),
+      value: db.prepare('SELECT rev, value, blob, blob_bytes FROM kv WHERE key = ?').raw(true),
+      stat: db
+        .prepare('SELECT rev, coalesce(blob_bytes, length(value)) FROM kv WHERE key = ?')
+        .raw(true),
       ping: db.prepare('SELECT 1').pluck(),
     }
+    this.#blobs = new Blobs(db)
     this.#lastRev = db.prepare("SELECT value FROM meta WHERE name = 'rev'").pluck().get() as number
     this.#savedRev = this.#lastRev
   }
@@ -124,9 +148,26 @@ export class SqliteStore implements Store {
   }
 
   async get(key: Buffer): Promise<StoredValue | undefined> {
-    const row = withTranslatedErrors(() => this.#read.value.get(key)) as
-      [number, Buffer] | undefined
-    return row && { version: String(row[0]), value: row[1] }
+    return withTranslatedErrors(() => {
+      const row = this.#read.value.get(key) as StoredRow | undefined
+      if (!row) return undefined
+      const [rev, value, blob] = row
+      return { version: String(rev), value: blob === null ? value : this.#blobs.assemble(blob) }
+    })
+  }
+
+  async read(key: Buffer): Promise<ValueRead | undefined> {
+    return withTranslatedErrors(() => {
+      const row = this.#read.value.get(key) as StoredRow | undefined
+      if (!row) return undefined
+      const [rev, value, blob, blobBytes] = row
+      const version = String(rev)
+      if (blob === null) return { version, size: value.length, body: value }
+
+      // A freed blob may be waiting for this reader: sweep once it is done.
+      const body = this.#blobs.pieces(blob, blobBytes as number, () => this.#sweepSoon())
+      return { version, size: blobBytes as number, body }
+    })
   }
 
   async stat(key: Buffer): Promise<ValueInfo | undefined> {
@@ -134,18 +175,70 @@ export class SqliteStore implements Store {
     return row && { version: String(row[0]), size: row[1] }
   }
 
-  /** One writing statement after the checks, so no savepoint; the group saves the counter. */
+  /**
+   * One writing statement after the checks, so no savepoint, unless a large value adds
+   * its chunks; the group saves the counter.
+   */
   put(key: Buffer, value: Buffer, precondition?: Precondition): Promise<PutResult> {
-    const write = () => {
-      const current = this.#writes.version.get(key) as number | undefined
-      assertPrecondition(current === undefined ? undefined : String(current), precondition)
+    const write = () => this.#writeRow(key, precondition, () => this.#stored(this.#writes, value))
+    return this.#queue.enqueue(write, { savepoint: value.length > CHUNK_BYTES })
+  }
 
-      const rev = this.#nextRev()
-      if (current === undefined) this.#writes.insert.run(key, rev, value)
-      else this.#writes.update.run(rev, value, key)
-      return { created: current === undefined, version: String(rev) }
+  /**
+   * The chunks are written and committed one by one as they arrive, invisible until the
+   * row points at them; a failure drops them (or, after a crash, the next open does).
+   */
+  async putStream(
+    key: Buffer,
+    pieces: AsyncIterable<Buffer>,
+    precondition?: Precondition,
+  ): Promise<PutResult> {
+    const blob = this.#blobs.nextId()
+    let staged = 0
+    let bytes = 0
+    const stage = (chunk: Buffer) => {
+      const seq = staged++
+      bytes += chunk.length
+      const insert = () => this.#writes.chunks.insert.run(blob, seq, chunk)
+      return this.#queue.enqueue(insert, { savepoint: false })
     }
-    return this.#queue.enqueue(write, { savepoint: false })
+
+    try {
+      let held: Buffer | undefined
+      for await (const chunk of inChunks(pieces, CHUNK_BYTES)) {
+        if (held) await stage(held)
+        held = chunk
+      }
+      if (staged === 0) return await this.put(key, held ?? EMPTY, precondition)
+
+      await stage(held as Buffer)
+      const point = () => this.#writeRow(key, precondition, () => [EMPTY, blob, bytes])
+      return await this.#queue.enqueue(point, { savepoint: false })
+    } catch (error) {
+      if (staged > 0)
+        await this.#queue.enqueue(() => this.#writes.chunks.drop.run(blob)).catch(noop)
+      throw error
+    }
+  }
+
+  /** Checks the precondition, then writes the key's row with a new version. */
+  #writeRow(key: Buffer, precondition: Precondition | undefined, form: () => StoredForm) {
+    const current = this.#writes.version.get(key) as number | undefined
+    assertPrecondition(current === undefined ? undefined : String(current), precondition)
+
+    const rev = this.#nextRev()
+    const [value, blob, blobBytes] = form()
+    if (current === undefined) this.#writes.insert.run(key, rev, value, blob, blobBytes)
+    else this.#writes.update.run(rev, value, blob, blobBytes, key)
+    return { created: current === undefined, version: String(rev) }
+  }
+
+  /** A value as its row holds it; a large one has its chunks written first. */
+  #stored(writes: WriteStatements, value: Buffer): StoredForm {
+    if (value.length <= CHUNK_BYTES) return [value, null, null]
+    const blob = this.#blobs.nextId()
+    writeChunks(writes.chunks, blob, value)
+    return [EMPTY, blob, value.length]
   }
 
   delete(key: Buffer, precondition?: Precondition): Promise<boolean> {
@@ -291,7 +384,7 @@ export class SqliteStore implements Store {
     let rev = this.#lastRev
     for (const op of ops) {
       if (op.value === null) writes.remove.run(op.key)
-      else writes.upsert.run(op.key, ++rev, op.value)
+      else writes.upsert.run(op.key, ++rev, ...this.#stored(writes, op.value))
     }
     if (rev !== this.#lastRev) writes.saveVersion.run(rev)
     this.#lastRev = rev
@@ -307,6 +400,11 @@ export class SqliteStore implements Store {
    * for all the puts of the group instead of one each. A group that rolls back takes
    * its rows with it, so the saved counter never falls behind a committed version.
    */
+  /** Runs a group soon, whose end sweeps the freed blobs that nobody reads any more. */
+  #sweepSoon(): void {
+    this.#queue.enqueue(() => undefined).catch(noop)
+  }
+
   #saveVersion(): void {
     if (this.#lastRev === this.#savedRev) return
     this.#writes.saveVersion.run(this.#lastRev)
@@ -340,6 +438,12 @@ export class SqliteStore implements Store {
     this.#lock.release()
   }
 }
+
+/** [rev, value, blob, blob_bytes] */
+type StoredRow = [number, Buffer, number | null, number | null]
+
+/** For writes whose failure has nothing left to undo: the next open tidies up. */
+function noop(): void {}
 
 function fileSize(path: string): number {
   try {

@@ -15,6 +15,14 @@ export type StoredValue = { value: Buffer; version: Version }
 export type ValueInfo = { size: number; version: Version }
 
 /**
+ * A value to send: in one piece when small, or as pieces read one at a time when large.
+ * Pieces must be iterated to the end or released: until then the engine keeps them.
+ */
+export type ValueRead = ValueInfo & {
+  body: Buffer | (AsyncIterable<Buffer> & { release(): void })
+}
+
+/**
  * Which keys an operation covers; every bound is a whole key and all of them combine
  * with AND. `from`/`to` are inclusive, `after`/`before` exclusive.
  */
@@ -72,10 +80,22 @@ export type StoreStats = {
 
 export type Store = {
   get(key: Buffer): Promise<StoredValue | undefined>
+  /** A value for sending, which a large one never is in memory in one piece. */
+  read(key: Buffer): Promise<ValueRead | undefined>
   /** The size and version of a value, without reading it. */
   stat(key: Buffer): Promise<ValueInfo | undefined>
   /** Stores a value; fails with PRECONDITION_FAILED when `precondition` does not hold. */
   put(key: Buffer, value: Buffer, precondition?: Precondition): Promise<PutResult>
+  /**
+   * Stores a value that arrives in pieces, holding at most a piece or two in memory. The
+   * value replaces the old one only once it has arrived whole; if the pieces fail, the
+   * old value stays and the error is passed on.
+   */
+  putStream(
+    key: Buffer,
+    pieces: AsyncIterable<Buffer>,
+    precondition?: Precondition,
+  ): Promise<PutResult>
   /** Removes a key; false when it did not exist (and no precondition failed). */
   delete(key: Buffer, precondition?: Precondition): Promise<boolean>
 

@@ -142,6 +142,97 @@ export function storeContract(name: string, factory: StoreFactory): void {
       ])
     })
 
+    describe('large values', () => {
+      const large = (size: number, seed: number) => {
+        const value = Buffer.alloc(size)
+        for (let i = 0; i < size; i++) value[i] = (i * 31 + seed) & 0xff
+        return value
+      }
+      async function* piecesOf(value: Buffer, size: number) {
+        for (let at = 0; at < value.length; at += size) yield value.subarray(at, at + size)
+      }
+      async function readAll(key: Buffer): Promise<Buffer | undefined> {
+        const read = await store.read(key)
+        if (!read) return undefined
+        if (Buffer.isBuffer(read.body)) return read.body
+        const pieces: Buffer[] = []
+        for await (const piece of read.body) pieces.push(piece)
+        return Buffer.concat(pieces)
+      }
+
+      it('stores a value of several MiB given whole or in odd pieces, and reads it back', async () => {
+        const whole = large(3_500_000, 1)
+        const streamed = large(2_600_001, 2)
+        await store.put(b('whole'), whole)
+        await store.putStream(b('streamed'), piecesOf(streamed, 77_777))
+
+        for (const [key, value] of [
+          ['whole', whole],
+          ['streamed', streamed],
+        ] as const) {
+          expect((await store.get(b(key)))?.value.equals(value)).toBe(true)
+          expect((await readAll(b(key)))?.equals(value)).toBe(true)
+          expect((await store.stat(b(key)))?.size).toBe(value.length)
+        }
+      })
+
+      it('stores a short stream and an empty one like any value', async () => {
+        await store.putStream(b('short'), piecesOf(b('hello'), 2))
+        await store.putStream(b('empty'), piecesOf(Buffer.alloc(0), 1))
+        expect((await store.read(b('short')))?.body).toEqual(b('hello'))
+        expect((await store.get(b('empty')))?.value.length).toBe(0)
+      })
+
+      it('keeps sending the old value to a reader while it is replaced', async () => {
+        const old = large(3_000_000, 3)
+        await store.put(b('k'), old)
+        const read = await store.read(b('k'))
+        await store.put(b('k'), b('new'))
+        await store.delete(b('k'))
+        await store.put(b('other'), b('x'))
+
+        const pieces: Buffer[] = []
+        for await (const piece of read?.body as AsyncIterable<Buffer>) pieces.push(piece)
+        expect(Buffer.concat(pieces).equals(old)).toBe(true)
+        expect(await store.get(b('k'))).toBeUndefined()
+      })
+
+      it('keeps the old value when a stream fails or its precondition does not hold', async () => {
+        await store.put(b('k'), b('old'))
+        async function* failing() {
+          yield large(1_500_000, 4)
+          throw new Error('the client went away')
+        }
+        await expect(store.putStream(b('k'), failing())).rejects.toThrow('went away')
+        const stale = { ifMatch: ['no-such-version'] }
+        await expect(
+          store.putStream(b('k'), piecesOf(large(2_500_000, 5), 100_000), stale),
+        ).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' })
+        expect((await store.get(b('k')))?.value).toEqual(b('old'))
+      })
+
+      it('lists, batches and deletes large values like small ones', async () => {
+        const value = large(2_200_000, 6)
+        const writer = await store.batch()
+        await writer.write([
+          { key: b('big'), value },
+          { key: b('small'), value: b('s') },
+        ])
+        await writer.commit()
+
+        const items: Array<[string, boolean]> = []
+        for await (const page of store.scanItems({})) {
+          for (const item of page) items.push([item.key.toString(), item.value.equals(value)])
+        }
+        expect(items).toEqual([
+          ['big', true],
+          ['small', false],
+        ])
+        expect(await store.deleteRange({ from: b('a') })).toBe(2)
+        expect(await store.get(b('big'))).toBeUndefined()
+      })
+    })
+
     it('counts and deletes a selection', async () => {
       for (let i = 0; i < 50; i++) await store.put(b(`p/${String(i).padStart(2, '0')}`), b('v'))
       await store.put(b('q'), b('v'))

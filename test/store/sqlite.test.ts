@@ -87,3 +87,71 @@ describe('sqlite store files', () => {
     expect(() => SqliteStore.open({ path: file })).toThrow(/schema version 99/)
   })
 })
+
+describe('sqlite blobs of large values', () => {
+  const big = (fill: number) => Buffer.alloc(2_500_000, fill)
+  const counts = (file: string) => {
+    const db = new Database(file, { readonly: true })
+    const chunk = db.prepare('SELECT count(*) FROM chunk').pluck().get()
+    const freed = db.prepare('SELECT count(*) FROM freed_blob').pluck().get()
+    db.close()
+    return { chunk, freed }
+  }
+
+  it('leaves no chunk behind once large values are replaced, deleted or range-deleted', async () => {
+    const file = freshPath()
+    const store = SqliteStore.open({ path: file })
+    await store.put(Buffer.from('a'), big(1))
+    await store.put(Buffer.from('a'), big(2))
+    await store.put(Buffer.from('b'), big(3))
+    await store.put(Buffer.from('c'), big(4))
+    expect(counts(file).chunk).toBe(9)
+
+    await store.put(Buffer.from('a'), Buffer.from('small'))
+    await store.delete(Buffer.from('b'))
+    await store.deleteRange({ prefix: Buffer.from('c') })
+    await store.close()
+    expect(counts(file)).toEqual({ chunk: 0, freed: 0 })
+  })
+
+  it('drops chunks that no row points to when the file is opened', async () => {
+    const file = freshPath()
+    await SqliteStore.open({ path: file }).close()
+    const db = new Database(file)
+    db.prepare('INSERT INTO chunk (blob, seq, bytes) VALUES (7, 0, ?)').run(big(5))
+    db.prepare('INSERT INTO freed_blob (blob) VALUES (7)').run()
+    db.close()
+
+    const store = SqliteStore.open({ path: file })
+    await store.close()
+    expect(counts(file)).toEqual({ chunk: 0, freed: 0 })
+  })
+
+  it('migrates a version 1 file in place, keeping its values and versions', async () => {
+    const file = freshPath()
+    const v1 = new Database(file)
+    v1.exec(`
+      CREATE TABLE kv (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE,
+        rev INTEGER NOT NULL, value BLOB NOT NULL);
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO meta (name, value) VALUES ('rev', 5);
+      INSERT INTO kv (key, rev, value) VALUES (x'6b', 5, x'0001ff');
+      PRAGMA application_id = ${0x7061726b};
+      PRAGMA user_version = 1;
+    `)
+    v1.close()
+
+    const store = SqliteStore.open({ path: file })
+    expect(await store.get(Buffer.from('k'))).toEqual({
+      version: '5',
+      value: Buffer.from([0, 1, 0xff]),
+    })
+    await store.put(Buffer.from('large'), big(6))
+    expect((await store.get(Buffer.from('large')))?.value.equals(big(6))).toBe(true)
+    await store.close()
+
+    const db = new Database(file, { readonly: true })
+    expect(db.pragma('user_version', { simple: true })).toBe(2)
+    db.close()
+  })
+})
