@@ -286,6 +286,8 @@ describe('conditional requests', () => {
     const fresh = await kv('GET', '/kv/cond', { headers: { 'if-none-match': etag } })
     expect(fresh.status).toBe(304)
     expect(fresh.body.length).toBe(0)
+    expect(fresh.headers.etag).toBe(etag)
+    expect(fresh.headers['content-type']).toBeUndefined()
     expect(
       (await kv('GET', '/kv/cond', { headers: { 'if-none-match': `W/${etag}` } })).status,
     ).toBe(304)

@@ -70,8 +70,12 @@ function notFound(): ParkdError {
   return new ParkdError('KEY_NOT_FOUND')
 }
 
-function sendValueHeaders(reply: FastifyReply, version: string): FastifyReply {
-  return reply.header('etag', formatETag(version)).type('application/octet-stream')
+/**
+ * A 304 carries the ETag but no Content-Type: it sends no representation, and RFC 9110
+ * section 15.4.5 limits it to the headers a 200 would have had for caching.
+ */
+function notModifiedAnswer(reply: FastifyReply): FastifyReply {
+  return reply.code(304).send()
 }
 
 export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): Promise<void> {
@@ -83,11 +87,12 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
     if (!stored) throw notFound()
 
     const { body } = stored
-    sendValueHeaders(reply, stored.version)
+    reply.header('etag', formatETag(stored.version))
     if (notModified(request, stored.version)) {
       if (!Buffer.isBuffer(body)) body.release()
-      return reply.code(304).send()
+      return notModifiedAnswer(reply)
     }
+    reply.type('application/octet-stream')
     app.metrics.recordsOut(ROUTE, 1)
     app.metrics.bytesOut(ROUTE, stored.size)
     if (Buffer.isBuffer(body)) return reply.send(body)
@@ -101,9 +106,9 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
     const info = await store.stat(keyOf(request))
     if (!info) throw notFound()
 
-    sendValueHeaders(reply, info.version)
-    if (notModified(request, info.version)) return reply.code(304).send()
-    return reply.header('content-length', info.size).send()
+    reply.header('etag', formatETag(info.version))
+    if (notModified(request, info.version)) return notModifiedAnswer(reply)
+    return reply.type('application/octet-stream').header('content-length', info.size).send()
   })
 
   app.put('/kv/*', async (request, reply) => {
