@@ -7,8 +7,12 @@
  *
  * A blob is written before the row that points to it commits, so until then it is
  * invisible; one left behind by a crash or a failed write is deleted at the next open.
- * A blob that loses its row is listed in `freed_blob` by a trigger and deleted by
- * `sweep` once no GET is still sending it, so a reader never loses chunks midway.
+ * A blob that loses its row is listed in `freed_blob` by the same transaction, and
+ * deleted by `sweep` once no GET is still sending it, so a reader never loses chunks
+ * midway. To find such blobs without a lookup per written record, the engine keeps the
+ * keys that may hold one in memory (`mayHold`): there are few, each being 1 MiB or more,
+ * and a key kept there wrongly costs only a lookup, while one missing would only leave
+ * chunks behind until the next open.
  */
 import type { Database, Statement } from 'better-sqlite3'
 import { ParkdError } from '../errors.js'
@@ -16,13 +20,22 @@ import { ParkdError } from '../errors.js'
 /** Values longer than this are stored as a blob. */
 export const CHUNK_BYTES = 1024 * 1024
 
-export type ChunkWrites = { insert: Statement; drop: Statement }
+export type ChunkWrites = {
+  insert: Statement
+  drop: Statement
+  /** Lists a blob whose row went; run in the transaction of the write that did it. */
+  free: Statement
+  /** The blob of a key's row, if it has one. */
+  blobOf: Statement
+}
 
 /** The statements that write chunks, for one connection. */
 export function prepareChunkWrites(db: Database): ChunkWrites {
   return {
     insert: db.prepare('INSERT INTO chunk (blob, seq, bytes) VALUES (?, ?, ?)'),
     drop: db.prepare('DELETE FROM chunk WHERE blob = ?'),
+    free: db.prepare('INSERT OR IGNORE INTO freed_blob (blob) VALUES (?)'),
+    blobOf: db.prepare('SELECT blob FROM kv WHERE key = ?').pluck(),
   }
 }
 
@@ -58,6 +71,8 @@ export class Blobs {
   readonly #sweepFreed: Statement
   /** How many GETs are sending each blob. */
   readonly #readers = new Map<number, number>()
+  /** Keys (as latin1 text, one character a byte) that may hold a blob. */
+  readonly #keys = new Set<string>()
   #lastId: number
 
   constructor(db: Database) {
@@ -71,6 +86,28 @@ export class Blobs {
     dropLeftovers(db)
     const last = db.prepare('SELECT max(blob) FROM kv WHERE blob IS NOT NULL').pluck().get()
     this.#lastId = (last as number | null) ?? 0
+    const keys = db.prepare('SELECT key FROM kv WHERE blob IS NOT NULL').pluck().iterate()
+    for (const key of keys as Iterable<Buffer>) this.#keys.add(key.toString('latin1'))
+  }
+
+  /** Whether `key` may hold a blob; false is certain. */
+  mayHold(key: Buffer): boolean {
+    return this.#keys.size > 0 && this.#keys.has(key.toString('latin1'))
+  }
+
+  /** Marks `key` as one that may hold a blob, before the blob is written. */
+  holds(key: Buffer): void {
+    this.#keys.add(key.toString('latin1'))
+  }
+
+  /**
+   * Lists the blob `key` holds now, if any, as freed: the caller is about to give the
+   * key another value or delete it, in the same transaction.
+   */
+  freeHeldBy(writes: ChunkWrites, key: Buffer): void {
+    if (!this.mayHold(key)) return
+    const blob = writes.blobOf.get(key) as number | null | undefined
+    if (blob !== null && blob !== undefined) writes.free.run(blob)
   }
 
   /** A number no blob has had since the file was opened, nor has now. */

@@ -80,14 +80,15 @@ export class RangeStatements {
     )
   }
 
-  /** Deletes the first @limit keys of a range. */
+  /** Deletes the first @limit keys of a range; answers each deleted row's blob (or null). */
   deleteChunk(shape: RangeShape): Statement {
-    return this.#prepare(
+    const statement = this.#prepare(
       `delete:${shapeName(shape)}`,
       `DELETE FROM kv WHERE key IN (SELECT key FROM kv ${condition(shape)} ` +
-        'ORDER BY key LIMIT @limit)',
+        'ORDER BY key LIMIT @limit) RETURNING blob',
       false,
     )
+    return statement.pluck()
   }
 
   #prepare(name: string, sql: string, raw: boolean): Statement {

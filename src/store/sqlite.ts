@@ -180,7 +180,8 @@ export class SqliteStore implements Store {
    * its chunks; the group saves the counter.
    */
   put(key: Buffer, value: Buffer, precondition?: Precondition): Promise<PutResult> {
-    const write = () => this.#writeRow(key, precondition, () => this.#stored(this.#writes, value))
+    const write = () =>
+      this.#writeRow(key, precondition, () => this.#stored(this.#writes, key, value))
     return this.#queue.enqueue(write, { savepoint: value.length > CHUNK_BYTES })
   }
 
@@ -212,8 +213,9 @@ export class SqliteStore implements Store {
       if (staged === 0) return await this.put(key, held ?? EMPTY, precondition)
 
       await stage(held as Buffer)
+      this.#blobs.holds(key)
       const point = () => this.#writeRow(key, precondition, () => [EMPTY, blob, bytes])
-      return await this.#queue.enqueue(point, { savepoint: false })
+      return await this.#queue.enqueue(point)
     } catch (error) {
       if (staged > 0)
         await this.#queue.enqueue(() => this.#writes.chunks.drop.run(blob)).catch(noop)
@@ -229,14 +231,28 @@ export class SqliteStore implements Store {
     const rev = this.#nextRev()
     const [value, blob, blobBytes] = form()
     if (current === undefined) this.#writes.insert.run(key, rev, value, blob, blobBytes)
-    else this.#writes.update.run(rev, value, blob, blobBytes, key)
+    else this.#replacing(key, () => this.#writes.update.run(rev, value, blob, blobBytes, key))
     return { created: current === undefined, version: String(rev) }
   }
 
+  /**
+   * Runs `write`, which replaces or deletes the row of `key`, after listing the blob the
+   * row may hold as freed. Both then run in a savepoint: were the write to fail alone,
+   * the blob would be swept while its row still pointed at it.
+   */
+  #replacing<T>(key: Buffer, write: () => T): T {
+    if (!this.#blobs.mayHold(key)) return write()
+    return this.#db.transaction(() => {
+      this.#blobs.freeHeldBy(this.#writes.chunks, key)
+      return write()
+    })()
+  }
+
   /** A value as its row holds it; a large one has its chunks written first. */
-  #stored(writes: WriteStatements, value: Buffer): StoredForm {
+  #stored(writes: WriteStatements, key: Buffer, value: Buffer): StoredForm {
     if (value.length <= CHUNK_BYTES) return [value, null, null]
     const blob = this.#blobs.nextId()
+    this.#blobs.holds(key)
     writeChunks(writes.chunks, blob, value)
     return [EMPTY, blob, value.length]
   }
@@ -247,7 +263,7 @@ export class SqliteStore implements Store {
         const current = this.#writes.version.get(key) as number | undefined
         assertPrecondition(current === undefined ? undefined : String(current), precondition)
       }
-      return this.#writes.remove.run(key).changes > 0
+      return this.#replacing(key, () => this.#writes.remove.run(key).changes > 0)
     }
     return this.#queue.enqueue(write, { savepoint: false })
   }
@@ -343,7 +359,12 @@ export class SqliteStore implements Store {
     for (;;) {
       const statement = this.#ranges.deleteChunk(range)
       const params = { ...boundParams(range), limit: DELETE_CHUNK_ROWS }
-      const deleted = await this.#queue.enqueue(() => statement.run(params).changes)
+      const deleteChunk = () => {
+        const blobs = statement.all(params) as Array<number | null>
+        for (const blob of blobs) if (blob !== null) this.#writes.chunks.free.run(blob)
+        return blobs.length
+      }
+      const deleted = await this.#queue.enqueue(deleteChunk)
       total += deleted
       if (deleted < DELETE_CHUNK_ROWS) return total
     }
@@ -383,8 +404,9 @@ export class SqliteStore implements Store {
   #applyOps(writes: WriteStatements, ops: readonly BatchOp[]): void {
     let rev = this.#lastRev
     for (const op of ops) {
+      this.#blobs.freeHeldBy(writes.chunks, op.key)
       if (op.value === null) writes.remove.run(op.key)
-      else writes.upsert.run(op.key, ++rev, ...this.#stored(writes, op.value))
+      else writes.upsert.run(op.key, ++rev, ...this.#stored(writes, op.key, op.value))
     }
     if (rev !== this.#lastRev) writes.saveVersion.run(rev)
     this.#lastRev = rev

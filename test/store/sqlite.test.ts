@@ -114,6 +114,38 @@ describe('sqlite blobs of large values', () => {
     expect(counts(file)).toEqual({ chunk: 0, freed: 0 })
   })
 
+  it('frees every blob a batch replaces, even the same key twice in one chunk', async () => {
+    const file = freshPath()
+    const store = SqliteStore.open({ path: file })
+    await store.put(Buffer.from('k'), big(1))
+    const writer = await store.batch()
+    await writer.write([
+      { key: Buffer.from('k'), value: big(2) },
+      { key: Buffer.from('k'), value: big(3) },
+      { key: Buffer.from('gone'), value: big(4) },
+      { key: Buffer.from('gone'), value: null },
+    ])
+    await writer.commit()
+
+    expect((await store.get(Buffer.from('k')))?.value.equals(big(3))).toBe(true)
+    await store.close()
+    expect(counts(file)).toEqual({ chunk: 3, freed: 0 })
+  })
+
+  it('keeps a large value whole when an atomic batch that replaced it rolls back', async () => {
+    const file = freshPath()
+    const store = SqliteStore.open({ path: file })
+    await store.put(Buffer.from('k'), big(1))
+    const atomic = await store.batch({ atomic: true })
+    await atomic.write([{ key: Buffer.from('k'), value: Buffer.from('small') }])
+    await atomic.abort()
+    await store.put(Buffer.from('other'), Buffer.from('x'))
+
+    expect((await store.get(Buffer.from('k')))?.value.equals(big(1))).toBe(true)
+    await store.close()
+    expect(counts(file)).toEqual({ chunk: 3, freed: 0 })
+  })
+
   it('drops chunks that no row points to when the file is opened', async () => {
     const file = freshPath()
     await SqliteStore.open({ path: file }).close()
