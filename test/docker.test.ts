@@ -6,7 +6,6 @@
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import YAML from 'yaml'
@@ -20,6 +19,7 @@ import {
   type Started,
 } from './helpers/docker-replay.js'
 import { call } from './helpers/http.js'
+import { freePort } from './helpers/ports.js'
 import { tempDir } from './helpers/server.js'
 
 const REPO = path.resolve('.')
@@ -156,14 +156,6 @@ function appCommand(): string[] {
   const [source, target] = asList(app.volumes)[0]?.split(':') ?? []
   const host = path.resolve(DOCKER, source!)
   return (app.command ?? []).map((arg) => arg.replace(new RegExp(`^${target}/`), `${host}/`))
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Stands for the runtime stage's RUN, which names /data: the same directory, under root. */

@@ -4,31 +4,21 @@
  * through its HTTP gateway). Each is measured only when its Debian package is
  * installed, pinned like parkd and loaded with the same connections and value size.
  */
-import { execFileSync } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runLoad } from './http-load.js'
 import type { Plan } from './plan.js'
-import { CLIENT_CORE, runToEnd, SERVER_CORE, spawnPinned, stopChild, waitForLine } from './proc.js'
+import { freePort } from '../helpers/ports.js'
+import {
+  CLIENT_CORE,
+  hasCommand,
+  runToEnd,
+  SERVER_CORE,
+  spawnPinned,
+  stopChild,
+  waitForLine,
+} from './proc.js'
 import { figure, infoRow, sampled, type Row } from './table.js'
-
-function installed(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function redisRows(plan: Plan, dir: string): Promise<Row[]> {
   const port = String(await freePort())
@@ -92,12 +82,12 @@ async function etcdRows(plan: Plan, dir: string): Promise<Row[]> {
 
 export async function peerRows(plan: Plan, dir: string): Promise<Row[]> {
   const rows: Row[] = []
-  if (installed('redis-server') && installed('redis-benchmark')) {
+  if (hasCommand('redis-server') && hasCommand('redis-benchmark')) {
     rows.push(...(await redisRows(plan, dir)))
   } else {
     rows.push(infoRow('peer: Redis', 'not installed (apt-get install redis-server)'))
   }
-  if (installed('etcd')) rows.push(...(await etcdRows(plan, dir)))
+  if (hasCommand('etcd')) rows.push(...(await etcdRows(plan, dir)))
   else rows.push(infoRow('peer: etcd', 'not installed (apt-get install etcd-server)'))
   return rows
 }

@@ -14,7 +14,8 @@ export const CLIENT_CORE = 1
 
 const canPin = os.availableParallelism() >= 2 && hasCommand('taskset')
 
-function hasCommand(name: string): boolean {
+/** Whether `name` is a command on this machine's PATH. */
+export function hasCommand(name: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' })
     return true

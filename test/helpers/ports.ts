@@ -1,0 +1,10 @@
+/** A port that is free on loopback now, for servers that cannot be told to pick one. */
+import net from 'node:net'
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
