@@ -4,12 +4,9 @@
  * One connection serves reads and grouped writes (see WriteQueue). Atomic batches get a
  * second connection that holds the write lock for the length of the upload: in WAL mode
  * the main connection keeps reading the last committed state meanwhile, and its queued
- * writes wait until the batch commits or rolls back (see sqlite-atomic.ts).
- *
- * Every value carries a version, a number taken from a counter that only grows and that
- * is saved in the `meta` table by the same transaction as the write: a value rewritten
- * with the same bytes still gets a new version, and a deleted and re-created key never
- * gets an old one back.
+ * writes wait until the batch commits or rolls back (see sqlite-atomic.ts). How rows
+ * and their versions are written is told in sqlite-rows.ts, and how large values are
+ * kept in sqlite-blobs.ts.
  */
 import fs from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -17,22 +14,14 @@ import type Database from 'better-sqlite3'
 import type { Statement } from 'better-sqlite3'
 import { ParkdError, StartupError } from '../errors.js'
 import { acquireOwnerLock, type OwnerLock } from './owner-lock.js'
-import { assertPrecondition } from './precondition.js'
 import { selectionToRange } from './range.js'
 import { atomicBatchWriter } from './sqlite-atomic.js'
-import {
-  Blobs,
-  CHUNK_BYTES,
-  inChunks,
-  prepareChunkWrites,
-  writeChunks,
-  type ChunkWrites,
-} from './sqlite-blobs.js'
+import { Blobs, CHUNK_BYTES, inChunks } from './sqlite-blobs.js'
+import { EMPTY, RowWrites, Versions } from './sqlite-rows.js'
 import { openDatabase, type SyncMode } from './sqlite-schema.js'
 import { translateSqliteError, withTranslatedErrors } from './sqlite-errors.js'
 import { afterCursor, boundParams, RangeStatements, type ScanColumns } from './sqlite-range-sql.js'
 import type {
-  BatchOp,
   BatchOptions,
   BatchWriter,
   Item,
@@ -61,51 +50,18 @@ const ITEMS_PAGE_ROWS = 256
 const COUNT_CHUNK_ROWS = 50_000
 const DELETE_CHUNK_ROWS = 2000
 
-type WriteStatements = {
-  version: Statement
-  insert: Statement
-  update: Statement
-  upsert: Statement
-  remove: Statement
-  saveVersion: Statement
-  chunks: ChunkWrites
-}
-
-/** How a value sits in its row: inline, or an empty value and the blob holding it. */
-type StoredForm = [value: Buffer, blob: number | null, blobBytes: number | null]
-
-const EMPTY = Buffer.alloc(0)
-
-function prepareWrites(db: Database.Database): WriteStatements {
-  return {
-    version: db.prepare('SELECT rev FROM kv WHERE key = ?').pluck(),
-    insert: db.prepare('INSERT INTO kv (key, rev, value, blob, blob_bytes) VALUES (?, ?, ?, ?, ?)'),
-    update: db.prepare('UPDATE kv SET rev = ?, value = ?, blob = ?, blob_bytes = ? WHERE key = ?'),
-    upsert: db.prepare(
-      'INSERT INTO kv (key, rev, value, blob, blob_bytes) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (key) DO UPDATE SET rev = excluded.rev, value = excluded.value, ' +
-        'blob = excluded.blob, blob_bytes = excluded.blob_bytes',
-    ),
-    remove: db.prepare('DELETE FROM kv WHERE key = ?'),
-    saveVersion: db.prepare("UPDATE meta SET value = ? WHERE name = 'rev'"),
-    chunks: prepareChunkWrites(db),
-  }
-}
-
 export class SqliteStore implements Store {
   readonly #path: string
   readonly #sync: SyncMode
   readonly #maxBytes: number | undefined
   readonly #lock: OwnerLock
   readonly #db: Database.Database
-  readonly #writes: WriteStatements
+  readonly #writes: RowWrites
   readonly #ranges: RangeStatements
   readonly #queue: WriteQueue
   readonly #read: { value: Statement; stat: Statement; ping: Statement }
   readonly #blobs: Blobs
-  #lastRev: number
-  /** The counter as the main connection last wrote it to `meta`. */
-  #savedRev: number
+  readonly #versions: Versions
   #closed = false
 
   private constructor(options: SqliteStoreOptions, lock: OwnerLock, db: Database.Database) {
@@ -114,12 +70,15 @@ export class SqliteStore implements Store {
     this.#maxBytes = options.maxBytes
     this.#lock = lock
     this.#db = db
-    this.#writes = prepareWrites(db)
+    this.#blobs = new Blobs(db)
+    const rev = db.prepare("SELECT value FROM meta WHERE name = 'rev'").pluck().get() as number
+    this.#versions = new Versions(rev)
+    this.#writes = new RowWrites(db, { blobs: this.#blobs, versions: this.#versions })
     this.#ranges = new RangeStatements(db)
     this.#queue = new WriteQueue(db, {
       translate: translateSqliteError,
       beforeCommit: () => {
-        this.#saveVersion()
+        this.#writes.saveVersion()
         this.#blobs.sweep()
       },
     })
@@ -130,9 +89,6 @@ export class SqliteStore implements Store {
         .raw(true),
       ping: db.prepare('SELECT 1').pluck(),
     }
-    this.#blobs = new Blobs(db)
-    this.#lastRev = db.prepare("SELECT value FROM meta WHERE name = 'rev'").pluck().get() as number
-    this.#savedRev = this.#lastRev
   }
 
   /** Opens (or creates) the database; fails with a StartupError the operator can read. */
@@ -181,7 +137,7 @@ export class SqliteStore implements Store {
    */
   put(key: Buffer, value: Buffer, precondition?: Precondition): Promise<PutResult> {
     const write = () =>
-      this.#writeRow(key, precondition, () => this.#stored(this.#writes, key, value))
+      this.#writes.writeRow(key, precondition, () => this.#writes.stored(key, value))
     return this.#queue.enqueue(write, { savepoint: value.length > CHUNK_BYTES })
   }
 
@@ -214,7 +170,7 @@ export class SqliteStore implements Store {
 
       await stage(held as Buffer)
       this.#blobs.holds(key)
-      const point = () => this.#writeRow(key, precondition, () => [EMPTY, blob, bytes])
+      const point = () => this.#writes.writeRow(key, precondition, () => [EMPTY, blob, bytes])
       return await this.#queue.enqueue(point)
     } catch (error) {
       if (staged > 0)
@@ -223,48 +179,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Checks the precondition, then writes the key's row with a new version. */
-  #writeRow(key: Buffer, precondition: Precondition | undefined, form: () => StoredForm) {
-    const current = this.#writes.version.get(key) as number | undefined
-    assertPrecondition(current === undefined ? undefined : String(current), precondition)
-
-    const rev = this.#nextRev()
-    const [value, blob, blobBytes] = form()
-    if (current === undefined) this.#writes.insert.run(key, rev, value, blob, blobBytes)
-    else this.#replacing(key, () => this.#writes.update.run(rev, value, blob, blobBytes, key))
-    return { created: current === undefined, version: String(rev) }
-  }
-
-  /**
-   * Runs `write`, which replaces or deletes the row of `key`, after listing the blob the
-   * row may hold as freed. Both then run in a savepoint: were the write to fail alone,
-   * the blob would be swept while its row still pointed at it.
-   */
-  #replacing<T>(key: Buffer, write: () => T): T {
-    if (!this.#blobs.mayHold(key)) return write()
-    return this.#db.transaction(() => {
-      this.#blobs.freeHeldBy(this.#writes.chunks, key)
-      return write()
-    })()
-  }
-
-  /** A value as its row holds it; a large one has its chunks written first. */
-  #stored(writes: WriteStatements, key: Buffer, value: Buffer): StoredForm {
-    if (value.length <= CHUNK_BYTES) return [value, null, null]
-    const blob = this.#blobs.nextId()
-    this.#blobs.holds(key)
-    writeChunks(writes.chunks, blob, value)
-    return [EMPTY, blob, value.length]
-  }
-
   delete(key: Buffer, precondition?: Precondition): Promise<boolean> {
-    const write = () => {
-      if (precondition) {
-        const current = this.#writes.version.get(key) as number | undefined
-        assertPrecondition(current === undefined ? undefined : String(current), precondition)
-      }
-      return this.#replacing(key, () => this.#writes.remove.run(key).changes > 0)
-    }
+    const write = () => this.#writes.removeRow(key, precondition)
     return this.#queue.enqueue(write, { savepoint: false })
   }
 
@@ -374,7 +290,7 @@ export class SqliteStore implements Store {
     if (options.atomic) return this.#atomicBatch()
 
     return {
-      write: (ops) => this.#queue.enqueue(() => this.#applyOps(this.#writes, ops)),
+      write: (ops) => this.#queue.enqueue(() => this.#writes.applyOps(ops)),
       commit: async () => {},
       abort: async () => {},
     }
@@ -396,41 +312,13 @@ export class SqliteStore implements Store {
         : translateSqliteError(error)
     }
 
-    const writes = prepareWrites(connection)
-    const apply = (ops: readonly BatchOp[]) => this.#applyOps(writes, ops)
-    return atomicBatchWriter({ connection, apply, release })
+    const writes = new RowWrites(connection, { blobs: this.#blobs, versions: this.#versions })
+    return atomicBatchWriter({ connection, apply: (ops) => writes.applyOps(ops), release })
   }
 
-  #applyOps(writes: WriteStatements, ops: readonly BatchOp[]): void {
-    let rev = this.#lastRev
-    for (const op of ops) {
-      this.#blobs.freeHeldBy(writes.chunks, op.key)
-      if (op.value === null) writes.remove.run(op.key)
-      else writes.upsert.run(op.key, ++rev, ...this.#stored(writes, op.key, op.value))
-    }
-    if (rev !== this.#lastRev) writes.saveVersion.run(rev)
-    this.#lastRev = rev
-  }
-
-  #nextRev(): number {
-    this.#lastRev += 1
-    return this.#lastRev
-  }
-
-  /**
-   * Runs at the end of every group on the main connection: one write of the counter
-   * for all the puts of the group instead of one each. A group that rolls back takes
-   * its rows with it, so the saved counter never falls behind a committed version.
-   */
   /** Runs a group soon, whose end sweeps the freed blobs that nobody reads any more. */
   #sweepSoon(): void {
     this.#queue.enqueue(() => undefined).catch(noop)
-  }
-
-  #saveVersion(): void {
-    if (this.#lastRev === this.#savedRev) return
-    this.#writes.saveVersion.run(this.#lastRev)
-    this.#savedRev = this.#lastRev
   }
 
   async backup(destination: string): Promise<void> {
