@@ -63,10 +63,11 @@ export class RangeStatements {
         : 'SELECT key, CASE WHEN blob IS NULL AND length(value) <= ' +
           `${INLINE_VALUE_BYTES} THEN value END`
     const order = reverse ? 'DESC' : 'ASC'
+    // A page of keys comes as the keys themselves: no array per row to make and drop.
     return this.#prepare(
       `page:${columns}:${shapeName(shape)}:${order}`,
       `${select} FROM kv ${condition(shape)} ORDER BY key ${order} LIMIT @limit`,
-      true,
+      columns === 'keys' ? 'pluck' : 'raw',
     )
   }
 
@@ -76,26 +77,27 @@ export class RangeStatements {
       `count:${shapeName(shape)}`,
       'SELECT count(*), max(key) FROM ' +
         `(SELECT key FROM kv ${condition(shape)} ORDER BY key LIMIT @limit)`,
-      true,
+      'raw',
     )
   }
 
   /** Deletes the first @limit keys of a range; answers each deleted row's blob (or null). */
   deleteChunk(shape: RangeShape): Statement {
-    const statement = this.#prepare(
+    return this.#prepare(
       `delete:${shapeName(shape)}`,
       `DELETE FROM kv WHERE key IN (SELECT key FROM kv ${condition(shape)} ` +
         'ORDER BY key LIMIT @limit) RETURNING blob',
-      false,
+      'pluck',
     )
-    return statement.pluck()
   }
 
-  #prepare(name: string, sql: string, raw: boolean): Statement {
+  /** `raw`: rows as arrays; `pluck`: each row as its one column's value. */
+  #prepare(name: string, sql: string, shape: 'raw' | 'pluck'): Statement {
     let statement = this.#cache.get(name)
     if (!statement) {
       statement = this.#db.prepare(sql)
-      if (raw) statement.raw(true)
+      if (shape === 'raw') statement.raw(true)
+      else statement.pluck(true)
       this.#cache.set(name, statement)
     }
     return statement

@@ -186,17 +186,17 @@ export class SqliteStore implements Store {
 
   async *scanKeys(options: ScanOptions): AsyncGenerator<Buffer[]> {
     const budget = { remaining: options.limit ?? Number.POSITIVE_INFINITY }
-    for await (const rows of this.#scanPages('keys', options, KEYS_PAGE_ROWS, budget)) {
-      yield rows.map((row) => row[0] as Buffer)
-    }
+    const keyOf = (key: Buffer) => key
+    yield* this.#scanPages<Buffer>('keys', options, KEYS_PAGE_ROWS, budget, keyOf)
   }
 
   async *scanItems(options: ScanOptions): AsyncGenerator<Item[]> {
     const budget = { remaining: options.limit ?? Number.POSITIVE_INFINITY }
-    for await (const rows of this.#scanPages('items', options, ITEMS_PAGE_ROWS, budget)) {
+    const keyOf = (row: ItemRow) => row[0]
+    for await (const rows of this.#scanPages('items', options, ITEMS_PAGE_ROWS, budget, keyOf)) {
       let inline: Item[] = []
       // A null value is one too large for a page (values are never null in the table).
-      for (const [key, value] of rows as Array<[Buffer, Buffer | null]>) {
+      for (const [key, value] of rows) {
         if (value !== null) {
           inline.push({ key, value })
           continue
@@ -220,12 +220,13 @@ export class SqliteStore implements Store {
    * out, so no statement stays open while the consumer awaits. `budget` is the number
    * of rows still wanted; the consumer may give some back while it holds a page.
    */
-  async *#scanPages(
+  async *#scanPages<Row>(
     columns: ScanColumns,
     options: ScanOptions,
     pageRows: number,
     budget: { remaining: number },
-  ): AsyncGenerator<unknown[][]> {
+    keyOf: (row: Row) => Buffer,
+  ): AsyncGenerator<Row[]> {
     const range = selectionToRange(options)
     const reverse = options.reverse ?? false
     if (range.empty) return
@@ -236,11 +237,11 @@ export class SqliteStore implements Store {
       const statement = this.#ranges.page(columns, shape, reverse)
       const rows = withTranslatedErrors(() =>
         statement.all({ ...boundParams(shape), limit }),
-      ) as unknown[][]
+      ) as Row[]
       if (rows.length === 0) return
 
       budget.remaining -= rows.length
-      shape = afterCursor(range, (rows[rows.length - 1] as unknown[])[0] as Buffer, reverse)
+      shape = afterCursor(range, keyOf(rows[rows.length - 1] as Row), reverse)
       const lastPage = rows.length < limit
       yield rows
       if (lastPage) return
@@ -348,6 +349,9 @@ export class SqliteStore implements Store {
     this.#lock.release()
   }
 }
+
+/** A row of an items page: the key, and its value unless it is read on its own. */
+type ItemRow = [key: Buffer, value: Buffer | null]
 
 /** [rev, value, blob, blob_bytes] */
 type StoredRow = [number, Buffer, number | null, number | null]
