@@ -16,10 +16,11 @@ export type Chunking = { records: number; bytes: number }
 
 /**
  * 10,000 records make a transaction long enough that its commit costs little per
- * record; 8 MiB keeps a chunk of large values small next to the page cache, and short
- * enough that other requests are served between chunks.
+ * record. 2 MiB bounds a chunk of large values: a 1 GB upload of 1,000-byte values
+ * peaked at 157 MB of server memory with 8 MiB chunks and 143 MB with 2 MiB, for 4%
+ * less throughput; small records reach the record count first either way.
  */
-export const DEFAULT_CHUNKING: Chunking = { records: 10_000, bytes: 8 * 1024 * 1024 }
+export const DEFAULT_CHUNKING: Chunking = { records: 10_000, bytes: 2 * 1024 * 1024 }
 
 export type IngestOptions = {
   decoder: RecordDecoder
