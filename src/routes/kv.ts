@@ -111,23 +111,24 @@ export async function kvRoutes(app: FastifyInstance, options: KvRouteOptions): P
     return reply.type('application/octet-stream').header('content-length', info.size).send()
   })
 
-  app.put('/kv/*', async (request, reply) => {
-    const key = keyOf(request)
-    const precondition = writePrecondition(request)
-    reply.log.debug({ op: 'put', bytes: declaredLength(request.raw) }, 'put')
+  const limit = { maxBytes: maxValueBytes, code: 'VALUE_TOO_LARGE' } as const
 
-    const limit = { maxBytes: maxValueBytes, code: 'VALUE_TOO_LARGE' } as const
+  /** Stores the request's body as the key's value; answers the result and its size. */
+  async function storeBody(request: FastifyRequest, key: Buffer, precondition?: Precondition) {
     const declared = declaredLength(request.raw)
-    let bytes = 0
-    let result
+    request.log.debug({ op: 'put', bytes: declared }, 'put')
     if (declared !== undefined && declared <= WHOLE_BODY_BYTES) {
       const value = await readBody(request.raw, limit)
-      bytes = value.length
-      result = await store.put(key, value, precondition)
-    } else {
-      const counted = countBytes(bodyPieces(request.raw, limit), (n) => (bytes += n))
-      result = await store.putStream(key, counted, precondition)
+      return { result: await store.put(key, value, precondition), bytes: value.length }
     }
+
+    let bytes = 0
+    const counted = countBytes(bodyPieces(request.raw, limit), (n) => (bytes += n))
+    return { result: await store.putStream(key, counted, precondition), bytes }
+  }
+
+  app.put('/kv/*', async (request, reply) => {
+    const { result, bytes } = await storeBody(request, keyOf(request), writePrecondition(request))
     app.metrics.recordsIn(ROUTE, 1)
     app.metrics.bytesIn(ROUTE, bytes)
 
