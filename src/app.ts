@@ -11,6 +11,7 @@ import Fastify, {
 import type { IncomingMessage } from 'node:http'
 import { SERVER_LIMITS, type Config, type ServerLimits } from './config.js'
 import { installTokenCheck } from './http/auth.js'
+import { answerClientError } from './http/client-errors.js'
 import { installRawBodies } from './http/body.js'
 import { installShutdownHandling } from './http/shutdown.js'
 import { installErrorHandling, sendError, toParkdError } from './http/error-handler.js'
@@ -70,6 +71,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       querystringParser: parseRawQuery,
       maxParamLength: 4 * config.maxKeyBytes + 64,
     },
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       const parkdError = toParkdError(error)
       request.log.info({ code: parkdError.code }, parkdError.message)

@@ -31,11 +31,21 @@ afterAll(async () => {
 
 type Outcome = { text: string; closedAfterMs: number }
 
-/** Opens a raw socket, lets `drive` write to it, and reports what came back and when. */
-function rawSocket(drive: (socket: net.Socket) => void): Promise<Outcome> {
+/** The JSON body of a raw HTTP answer. */
+function errorOf(outcome: Outcome): unknown {
+  return JSON.parse(outcome.text.slice(outcome.text.indexOf('\r\n\r\n') + 4))
+}
+
+/**
+ * Opens a raw socket, lets `drive` write to it, and reports what came back and when.
+ * With `halfOpen`, the socket can still read after it ends its side.
+ */
+function rawSocket(drive: (socket: net.Socket) => void, halfOpen = false): Promise<Outcome> {
   const started = Date.now()
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => drive(socket))
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: halfOpen }, () =>
+      drive(socket),
+    )
     let text = ''
     socket.on('data', (data) => (text += data.toString()))
     socket.on('error', () => {})
@@ -65,6 +75,31 @@ describe('hostile clients', () => {
       socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`)
     })
     expect(outcome.text).toMatch(/^HTTP\/1\.1 431/)
+    expect(errorOf(outcome)).toMatchObject({ statusCode: 431, code: 'HEADERS_TOO_LARGE' })
+  })
+
+  it('answers a request line the parser refuses with a coded 400, and closes', async () => {
+    const outcome = await rawSocket((socket) => socket.write('NOT HTTP AT ALL\r\n\r\n'))
+    expect(outcome.text).toMatch(/^HTTP\/1\.1 400/)
+    expect(errorOf(outcome)).toMatchObject({ statusCode: 400, code: 'BAD_REQUEST' })
+  })
+
+  it('answers headers that come too slowly with a coded 408', async () => {
+    const outcome = await rawSocket((socket) => socket.write('GET /healthz HTTP/1.1\r\n'))
+    expect(outcome.text).toMatch(/^HTTP\/1\.1 408/)
+    expect(errorOf(outcome)).toMatchObject({ statusCode: 408, code: 'REQUEST_TIMEOUT' })
+  })
+
+  it('answers a batch half-closed mid-body with a coded 400, storing what came whole', async () => {
+    const outcome = await rawSocket((socket) => {
+      socket.write(
+        'POST /batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n' +
+          'Content-Length: 100\r\n\r\n{"key":"half","value":"1"}\n{"key":"cut',
+      )
+      setTimeout(() => socket.end(), 100)
+    }, true)
+    expect(errorOf(outcome)).toMatchObject({ statusCode: 400, code: 'BAD_REQUEST' })
+    expect((await call(server.url, 'GET', '/kv/half')).body.toString()).toBe('1')
   })
 
   it('refuses connections past the cap and serves again once they close', async () => {
