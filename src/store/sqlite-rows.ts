@@ -122,6 +122,11 @@ export class RowWrites {
     this.#versions.saved = this.#versions.last
   }
 
+  /** Throws PRECONDITION_FAILED now if `precondition` does not hold; writes nothing. */
+  checkPrecondition(key: Buffer, precondition: Precondition | undefined): void {
+    if (precondition) this.#currentVersion(key, precondition)
+  }
+
   #currentVersion(key: Buffer, precondition: Precondition | undefined): number | undefined {
     const current = this.#version.get(key) as number | undefined
     assertPrecondition(current === undefined ? undefined : String(current), precondition)

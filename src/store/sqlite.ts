@@ -144,12 +144,15 @@ export class SqliteStore implements Store {
   /**
    * The chunks are written and committed one by one as they arrive, invisible until the
    * row points at them; a failure drops them (or, after a crash, the next open does).
+   * The precondition is checked before the first piece is read, so that a conditional
+   * upload that cannot succeed fails at once, and again with the final write.
    */
   async putStream(
     key: Buffer,
     pieces: AsyncIterable<Buffer>,
     precondition?: Precondition,
   ): Promise<PutResult> {
+    withTranslatedErrors(() => this.#writes.checkPrecondition(key, precondition))
     const blob = this.#blobs.nextId()
     let staged = 0
     let bytes = 0

@@ -211,6 +211,21 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect((await store.get(b('k')))?.value).toEqual(b('old'))
       })
 
+      it('refuses a conditional stream that cannot succeed before reading any of it', async () => {
+        await store.put(b('k'), b('old'))
+        let pulled = 0
+        async function* counted() {
+          for (let i = 0; i < 3; i++) {
+            pulled++
+            yield large(1_000_000, i)
+          }
+        }
+        await expect(
+          store.putStream(b('k'), counted(), { ifNoneMatch: '*' }),
+        ).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' })
+        expect(pulled).toBe(0)
+      })
+
       it('lists, batches and deletes large values like small ones', async () => {
         const value = large(2_200_000, 6)
         const writer = await store.batch()
