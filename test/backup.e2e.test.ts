@@ -115,7 +115,7 @@ describe('GET /backup', () => {
     expect(fs.readdirSync(backupTmp)).toEqual([])
   })
 
-  it('leaves no file and no open descriptor behind when the client hangs up mid-stream', async () => {
+  it('leaves no file or open descriptor behind when the client hangs up midway', async () => {
     const fdsBefore = openFds().filter((target) => target.includes(backupTmp)).length
     const controller = new AbortController()
     const response = await request(`${server.url}/backup`, { signal: controller.signal })

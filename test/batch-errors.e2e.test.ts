@@ -129,7 +129,7 @@ const cases: BadCase[] = [
 
 describe('a batch with a bad record', () => {
   for (const [what, format, bad, code, status] of cases) {
-    it(`stops at ${what} in ${format} with ${status} ${code}, storing the records before it`, async () => {
+    it(`stops at ${what} in ${format}: ${status} ${code}, what came before stored`, async () => {
       const { body, keys } = around(format, bad)
       const answer = await postBatch(url, body, { type: format === 'ndjson' ? NDJSON : FRAMES })
 
@@ -140,7 +140,7 @@ describe('a batch with a bad record', () => {
     })
   }
 
-  it('stops at a frame cut short by the end of the body, storing the records before it', async () => {
+  it('stops at a frame cut short by the end of the body, storing what came before', async () => {
     const body = frames([put('cut/0', 'v'), put('cut/1', 'v'), put('cut/2', 'value')])
     const answer = await postBatch(url, body.subarray(0, body.length - 2), { type: FRAMES })
 

@@ -174,7 +174,7 @@ describe('atomic batches', () => {
     expect(await valueOf(url, 'af/2')).toBeUndefined()
   })
 
-  it('serves readers while an upload is paused, and runs a PUT sent meanwhile after it', async () => {
+  it('serves readers while an upload is paused; a PUT sent meanwhile runs after it', async () => {
     await postBatch(url, ndjson([put('p/x', 'old')]), { type: NDJSON })
     const upload = new PassThrough()
     const answer = postBatch(url, upload, { type: NDJSON, query: '?atomic' })

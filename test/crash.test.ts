@@ -79,7 +79,7 @@ function checkFile(file: string, acknowledged: Acknowledged): void {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('crashes and stops', () => {
-  it('keeps every acknowledged PUT when killed with SIGKILL under load from many connections', async () => {
+  it('keeps every acknowledged PUT when SIGKILLed under load from many clients', async () => {
     const file = dbPath()
     const server = await startProcess(['--db', file])
     const load = writeLoad(server, 32)
@@ -98,7 +98,7 @@ describe('crashes and stops', () => {
     expect(await again.exited).toBe(0)
   })
 
-  it('stops on SIGTERM under load within the grace period: exit 0, no answered write lost, WAL folded', async () => {
+  it('stops on SIGTERM under load in time: exit 0, no write lost, WAL folded', async () => {
     const file = dbPath()
     const server = await startProcess(['--db', file, '--sync', 'full'])
     const load = writeLoad(server, 50)

@@ -224,7 +224,7 @@ describe('the image replayed on the host', () => {
     }
   })
 
-  it("listens with the image's environment, on its database, and passes its health check", async () => {
+  it("listens with the image's environment and database, and passes its health check", async () => {
     const listening = server.lines().find((line) => line.msg === 'parkd listening')
     expect(listening?.url).toBe(`http://127.0.0.1:${env.PARKD_PORT}`)
     expect(listening?.db).toBe(env.PARKD_DB)

@@ -204,7 +204,7 @@ describe('keys on the wire', () => {
 })
 
 describe('value limits', () => {
-  it('refuses a declared oversized body with 413 before reading it, keeping the old value', async () => {
+  it('refuses a declared oversized body with 413 before reading; the old value stays', async () => {
     await kv('PUT', '/kv/limited', { body: 'old' })
     const answer = await kv('PUT', '/kv/limited', { body: Buffer.alloc(8 * 1024 * 1024 + 1) })
     expect(answer.status).toBe(413)
@@ -212,7 +212,7 @@ describe('value limits', () => {
     expect((await kv('GET', '/kv/limited')).body.toString()).toBe('old')
   })
 
-  it('refuses a chunked body with 413 once it passes the limit, keeping the old value', async () => {
+  it('refuses a chunked body with 413 once past the limit; the old value stays', async () => {
     await kv('PUT', '/kv/chunked', { body: 'old' })
     async function* chunks() {
       for (let i = 0; i < 20; i++) yield Buffer.alloc(1024 * 1024, i)
@@ -279,7 +279,7 @@ describe('a PUT whose client goes away mid-body', () => {
 })
 
 describe('conditional requests', () => {
-  it('answers 304 to If-None-Match with the current ETag, weak or strong, and 200 otherwise', async () => {
+  it('answers 304 to If-None-Match with the current ETag, weak or strong, else 200', async () => {
     const put = await kv('PUT', '/kv/cond', { body: 'v1' })
     const etag = put.headers.etag as string
 
@@ -349,7 +349,7 @@ describe('conditional requests', () => {
 })
 
 describe('routes and errors', () => {
-  it('answers an unknown route with 404 NOT_FOUND and a wrong method with 405 and Allow', async () => {
+  it('answers an unknown route with 404 and a wrong method with 405 and Allow', async () => {
     const missing = await kv('GET', '/nowhere')
     expect(missing.status).toBe(404)
     expect(missing.json()).toMatchObject({ code: 'NOT_FOUND' })

@@ -116,7 +116,7 @@ function expectBig(record: Listed, i: number): void {
 }
 
 describe('a listing of a few hundred MiB', () => {
-  it('reaches a slow reader whole and in order, with the scan held back and memory flat', async () => {
+  it('reaches a slow reader whole and in order, the scan held back, memory flat', async () => {
     const scan = watchScans(server.store, 'scanItems')
     const before = memory()
     const response = await bigListing()
@@ -291,7 +291,7 @@ describe('a listing that fails', () => {
   }
 
   for (const accept of ['application/x-ndjson', 'application/json', FRAMES]) {
-    it(`cuts the connection, with no final chunk, at a failure after the first byte (${accept})`, async () => {
+    it(`cuts the connection on a failure after the first byte (${accept})`, async () => {
       watchScans(server.store, 'scanKeys', failAfterFirstPage)
       const response = await request(`${url}/keys?prefix=fail/`, { headers: { accept } })
       expect(response.statusCode).toBe(200)

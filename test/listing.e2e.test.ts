@@ -494,7 +494,7 @@ describe('flags', () => {
   }
 
   for (const spelling of ['=0', '=false']) {
-    it(`takes strip${spelling} and reverse${spelling} as false, even without a prefix`, async () => {
+    it(`takes strip${spelling} and reverse${spelling} as false, even with no prefix`, async () => {
       expect(await keyTexts(url, `prefix=x/&strip${spelling}&reverse${spelling}`)).toEqual([
         'x/a',
         'x/b',

@@ -43,7 +43,7 @@ describe('a full database', () => {
     expect((await call(server.url, 'PUT', `/kv/${failedKey}`, { body: value })).status).toBe(201)
   })
 
-  it('fails every write grouped with the one that hit the cap, and none of them lands', async () => {
+  it('fails every write grouped with the one that hit the cap; none lands', async () => {
     const many = Array.from({ length: 12 }, (_, i) =>
       call(server.url, 'PUT', `/kv/group-${i}`, { body: value }),
     )

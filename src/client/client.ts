@@ -70,7 +70,7 @@ async function numbers<N extends string>(
  * @example
  * const client = new ParkdClient({ url: 'http://127.0.0.1:8080' })
  * await client.put('pet/cat', 'Felis catus')
- * console.log(await client.get('pet/cat', { as: 'text' })) // 'Felis catus'
+ * const cat = await client.get('pet/cat', { as: 'text' }) // 'Felis catus'
  * await client.close()
  */
 export class ParkdClient {
@@ -215,8 +215,9 @@ export class ParkdClient {
    * the server's scan. A listing the server cuts (on an error) throws rather than ends.
    *
    * @example
+   * const names: string[] = []
    * for await (const key of client.keys({ from: 'pet/a', to: 'pet/m', as: 'text' })) {
-   *   console.log(key)
+   *   names.push(key)
    * }
    * const lastTen = client.keys({ reverse: true, limit: 10 })
    */
@@ -233,8 +234,9 @@ export class ParkdClient {
    * streams them; values of any size arrive whole.
    *
    * @example
+   * const pets = new Map<string, string>()
    * for await (const { key, value } of client.items({ prefix: 'pet/', as: 'text' })) {
-   *   console.log(key, value)
+   *   pets.set(key, value)
    * }
    */
   items<A extends As = 'buffer'>(
@@ -250,8 +252,9 @@ export class ParkdClient {
    * the prefix becomes empty). Other bounds are still whole keys.
    *
    * @example
+   * const names: string[] = []
    * for await (const name of client.prefixKeys('pet/', { strip: true, as: 'text' })) {
-   *   console.log(name) // 'cat', 'dog', ...
+   *   names.push(name) // 'cat', 'dog', ...
    * }
    */
   prefixKeys<A extends As = 'buffer'>(

@@ -6,8 +6,9 @@
  *
  * const client = new ParkdClient({ url: 'http://127.0.0.1:8080' })
  * await client.put('pet/cat', 'Felis catus')
+ * const pets = new Map<string, string>()
  * for await (const { key, value } of client.prefixItems('pet/', { as: 'text' })) {
- *   console.log(key, value)
+ *   pets.set(key, value)
  * }
  * await client.close()
  */

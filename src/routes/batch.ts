@@ -31,7 +31,10 @@ function invalidQuery(message: string): ParkdError {
   return new ParkdError('INVALID_QUERY', message)
 }
 
-/** `atomic`, the one parameter: absent is false, `atomic`, `=1`, `=true` true, `=0`, `=false` false. */
+/**
+ * `atomic`, the one parameter: absent is false, `atomic`, `=1`, `=true` true, `=0`,
+ * `=false` false.
+ */
 function atomicFlag(query: RawQuery): boolean {
   const unknown = Object.keys(query).find((name) => name !== 'atomic')
   if (unknown !== undefined)

@@ -53,8 +53,8 @@ export class RangeStatements {
 
   /**
    * A page of keys, or of [key, value] rows for items, where the value is null when it
-   * is too large to travel inside a page (or lives in a blob). (SQLite reads a blob's length from the record
-   * header, without loading the blob.)
+   * is too large to travel inside a page or lives in a blob. (SQLite reads a blob's
+   * length from the record header, without loading the blob.)
    */
   page(columns: ScanColumns, shape: RangeShape, reverse: boolean): Statement {
     const select =

@@ -56,7 +56,7 @@ describe('one key', () => {
     })
   })
 
-  it('stores keys and values of any bytes exactly, dots, slashes and escapes included', async () => {
+  it('stores keys and values of any bytes exactly, dots, slashes, escapes included', async () => {
     const keys = [
       Buffer.from([0x00, 0xff, 0x2f, 0x80]),
       '..',

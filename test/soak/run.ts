@@ -42,7 +42,9 @@ const rows = [
   ['lost or changed records', String(report.mismatches.length)],
   [
     'server RSS MiB first/peak/last',
-    `${report.rssMiB.first.toFixed(0)} / ${report.rssMiB.peak.toFixed(0)} / ${report.rssMiB.last.toFixed(0)}`,
+    [report.rssMiB.first, report.rssMiB.peak, report.rssMiB.last]
+      .map((n) => n.toFixed(0))
+      .join(' / '),
   ],
   ['stop', `exit ${exitCode}`],
 ]

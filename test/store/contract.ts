@@ -101,7 +101,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(outcomes.filter((o) => o === 'PRECONDITION_FAILED')).toHaveLength(19)
     })
 
-    it('scans keys in byte-wise order, forwards and backwards, with bounds and limits', async () => {
+    it('scans keys byte-wise, forwards and backwards, with bounds and limits', async () => {
       for (const key of ['1', '2', '3', '11', '12', 'a\xff', 'a\x00']) {
         await store.put(Buffer.from(key, 'latin1'), b('v'))
       }
@@ -160,7 +160,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         return Buffer.concat(pieces)
       }
 
-      it('stores a value of several MiB given whole or in odd pieces, and reads it back', async () => {
+      it('stores a value of several MiB, whole or in odd pieces, and reads it back', async () => {
         const whole = large(3_500_000, 1)
         const streamed = large(2_600_001, 2)
         await store.put(b('whole'), whole)

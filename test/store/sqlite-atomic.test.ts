@@ -77,7 +77,7 @@ describe('atomic batches of the SQLite store', () => {
     expect(await text('x')).toBe('1')
   })
 
-  it('treats commit and abort after the end as harmless and a late write as a mistake', async () => {
+  it('takes commit and abort after the end as harmless, a late write as a mistake', async () => {
     const writer = await store.batch({ atomic: true })
     await writer.commit()
     await writer.abort()

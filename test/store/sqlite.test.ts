@@ -98,7 +98,7 @@ describe('sqlite blobs of large values', () => {
     return { chunk, freed }
   }
 
-  it('leaves no chunk behind once large values are replaced, deleted or range-deleted', async () => {
+  it('leaves no chunk once large values are replaced, deleted or range-deleted', async () => {
     const file = freshPath()
     const store = SqliteStore.open({ path: file })
     await store.put(Buffer.from('a'), big(1))

@@ -71,7 +71,7 @@ describe('writes of one turn', () => {
   const insert = (k: string) => () => db.prepare('INSERT INTO t (k) VALUES (?)').run(k)
   const keys = () => db.prepare('SELECT k FROM t ORDER BY k').pluck().all()
 
-  it('fails a single-statement write alone, without a savepoint, and commits the others', async () => {
+  it('fails a one-statement write alone, with no savepoint, and commits the others', async () => {
     await queue.enqueue(insert('taken'))
     const outcomes = await Promise.allSettled([
       queue.enqueue(insert('a'), { savepoint: false }),
