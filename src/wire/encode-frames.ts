@@ -15,33 +15,11 @@ export const FRAMES_CONTENT_TYPE = 'application/octet-stream'
  */
 const SHARED_VALUE_BYTES = 64 * 1024
 
-/** Page buffers are cut from slabs of this size; larger pages get buffers of their own. */
-const SLAB_BYTES = 1024 * 1024
-let slab = Buffer.alloc(0)
-let slabUsed = 0
-
-/**
- * A buffer for one page of frames. A fresh buffer per page of a few dozen KiB showed in
- * profiles of large listings, so pages are cut from a 1 MiB slab: one allocation for
- * many pages. A slab is never written again once handed out; it is freed when the last
- * of its pages is, which a listing's small read-ahead keeps close behind.
- */
-function pageBuffer(size: number): Buffer {
-  if (size > SLAB_BYTES / 4) return Buffer.allocUnsafe(size)
-  if (slabUsed + size > slab.length) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
-    slabUsed = 0
-  }
-  const out = slab.subarray(slabUsed, slabUsed + size)
-  slabUsed += size
-  return out
-}
-
 export function encodeKeyFrames(keys: readonly Buffer[]): Buffer {
   let size = 0
   for (const key of keys) size += FRAME_LENGTH_BYTES + key.length
 
-  const out = pageBuffer(size)
+  const out = Buffer.allocUnsafe(size)
   let at = 0
   for (const key of keys) {
     out.writeUInt32BE(key.length, at)
@@ -58,7 +36,7 @@ function packItems(items: readonly Item[], start: number, end: number): Buffer {
     size += 2 * FRAME_LENGTH_BYTES + key.length + value.length
   }
 
-  const out = pageBuffer(size)
+  const out = Buffer.allocUnsafe(size)
   let at = 0
   for (let i = start; i < end; i++) {
     const { key, value } = items[i] as Item
