@@ -1,7 +1,7 @@
 import http from 'node:http'
-import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existing, FRAMES, NDJSON, postBatch, sleep } from './helpers/batch.js'
+import { logCollector } from './helpers/logs.js'
 import { frames, ndjson, put } from './helpers/records.js'
 import { startServer, type TestServer } from './helpers/server.js'
 
@@ -10,16 +10,9 @@ const limits = { maxKeyBytes: 16, maxValueBytes: 64 }
 
 let server: TestServer
 let url: string
-const logLines: Array<Record<string, unknown>> = []
+const { logTo, lines: logLines } = logCollector()
 
 beforeAll(async () => {
-  const logTo = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean))
-        logLines.push(JSON.parse(line))
-      done()
-    },
-  })
   server = await startServer({ ...limits, logLevel: 'info' }, { logTo })
   url = server.url
 })

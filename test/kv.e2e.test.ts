@@ -1,9 +1,10 @@
-import { Readable, Writable } from 'node:stream'
+import { Readable } from 'node:stream'
 import crypto from 'node:crypto'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { percentEncodeBytes } from '../src/wire/percent.js'
 import { call } from './helpers/http.js'
+import { logCollector } from './helpers/logs.js'
 import { startServer, type TestServer } from './helpers/server.js'
 
 let server: TestServer
@@ -247,14 +248,7 @@ describe('value limits', () => {
 
 describe('a PUT whose client goes away mid-body', () => {
   it('keeps the old value, logs no error and serves on', async () => {
-    const lines: Array<Record<string, unknown>> = []
-    const logTo = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean))
-          lines.push(JSON.parse(line))
-        done()
-      },
-    })
+    const { logTo, lines } = logCollector()
     const logged = await startServer({ logLevel: 'info' }, { logTo })
     try {
       await call(logged.url, 'PUT', '/kv/cut', { body: 'old' })

@@ -1,23 +1,16 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Writable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ParkdClient, ParkdClientError, type BatchEntry } from '../../src/client/index.js'
+import { collect } from '../helpers/iterate.js'
+import { logCollector } from '../helpers/logs.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 
 let server: TestServer
 let client: ParkdClient
-const logLines: Array<Record<string, unknown>> = []
+const { logTo, lines: logLines } = logCollector()
 
 beforeAll(async () => {
-  const logTo = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        logLines.push(JSON.parse(line) as Record<string, unknown>)
-      }
-      done()
-    },
-  })
   server = await startServer({ logLevel: 'info' }, { logTo })
   client = new ParkdClient({ url: server.url })
 })
@@ -25,12 +18,6 @@ afterAll(async () => {
   await client.close()
   await server.close()
 })
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const record of iterable) out.push(record)
-  return out
-}
 
 const padded = (prefix: string, i: number) => `${prefix}${String(i).padStart(9, '0')}`
 

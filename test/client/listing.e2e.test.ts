@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ParkdClient, ParkdClientError, type ListOptions } from '../../src/client/index.js'
 import type { Item, ScanOptions } from '../../src/store/types.js'
+import { collect } from '../helpers/iterate.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 
 let server: TestServer
@@ -36,12 +37,6 @@ afterAll(async () => {
   await client.close()
   await server.close()
 })
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const record of iterable) out.push(record)
-  return out
-}
 
 type Bounds = { from?: Buffer; to?: Buffer; after?: Buffer; before?: Buffer; prefix?: Buffer }
 type Options = Bounds & { strip?: boolean; limit?: number; reverse?: boolean }
